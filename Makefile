@@ -1,0 +1,31 @@
+# Two commands get a fresh machine going: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.spexkit-installed
+
+.PHONY: demo test lab install clean
+
+# The CPU build of torch goes in first: a loose torch requirement would otherwise pull a
+# multi-GB CUDA build. Re-runs only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m spexkit demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/; fi
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+clean:
+	rm -rf $(VENV) *.egg-info

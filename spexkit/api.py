@@ -1,0 +1,104 @@
+"""``explain``: the one front door to every method."""
+
+from __future__ import annotations
+
+import time
+
+from .execution import Evaluator
+from .game import Game
+from .interactions import Interactions
+from .solvers import available_methods, get_method
+from .validation import check_budget, check_probability, check_random_state
+
+
+def _auto_method(game: Game) -> str:
+    # Exact is cheapest and exact when 2^n is small; larger games need a sparse solver.
+    if game.n_players <= 12:
+        return "exact"
+    for name in ("proxyspex", "spex"):
+        if name in available_methods():
+            return name
+    raise ValueError(
+        f"method='auto' has no solver for n={game.n_players} players in this installation; "
+        f"available: {', '.join(available_methods())}"
+    )
+
+
+def explain(
+    game: Game,
+    method: str = "auto",
+    budget: int | None = None,
+    max_degree: int | None = None,
+    seed=None,
+    keep: float | None = None,
+    cache=None,
+    batch_size: int | None = None,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    progress: bool | None = None,
+    **options,
+) -> Interactions:
+    """Recover the interactions of ``game`` with the chosen method.
+
+    Parameters
+    ----------
+    game : Game
+    method : ``"auto"``, ``"exact"``, ``"spex"``, ``"proxyspex"`` or a baseline name
+        (``spexkit.solvers.available_methods()`` lists what is installed).
+    budget : int, optional
+        Most calls of the value function the method may pay for.
+    max_degree : int, optional
+        Highest interaction order to look for.
+    seed : int or numpy.random.Generator, optional
+    keep : float, optional
+        Probability of keeping a part in sampled masks (default: ``game.keep``).
+    cache, n_jobs, backend : execution options (on-disk cache, joblib parallelism).
+    batch_size : int, optional
+        Largest number of masks handed to the game in one call.
+    progress : bool, optional
+        Show a progress bar (default: in Jupyter and interactive terminals).
+    **options : passed to the method.
+
+    Returns
+    -------
+    Interactions
+        ``metadata["queries"]`` holds the number of value-function calls this run paid for.
+
+    Examples
+    --------
+    >>> import spexkit
+    >>> game = spexkit.Game(lambda m: 2.0 * (m[:, 0] & m[:, 2]), n_players=4)
+    >>> res = spexkit.explain(game, method="exact")
+    >>> res.metadata["queries"]
+    16
+    >>> res.to("mobius").top(1)
+    [((0, 2), 2.0)]
+    """
+    if not isinstance(game, Game):
+        raise TypeError(f"explain() needs a spexkit.Game, got {type(game).__name__}")
+    budget = check_budget(budget)
+    if max_degree is not None and (int(max_degree) != max_degree or max_degree < 1):
+        raise ValueError(f"max_degree must be a positive int or None, got {max_degree!r}")
+    if cache is not None or n_jobs != 1 or backend is not None:
+        raise NotImplementedError("cache, n_jobs and backend arrive with the execution engine")
+    rng = check_random_state(seed)
+    chosen = _auto_method(game) if method == "auto" else method
+    solver = get_method(chosen)
+    if keep is not None:
+        options["keep"] = check_probability(keep, "keep")
+    evaluator = Evaluator(game, batch_size=batch_size, progress=progress, desc=f"{chosen} queries")
+    t0 = time.perf_counter()
+    result = solver(evaluator, budget=budget, max_degree=max_degree, seed=rng, **options)
+    result.metadata.update(
+        {
+            "method": chosen,
+            "requested_method": method,
+            "queries": evaluator.queries,
+            "seed": seed if isinstance(seed, int) or seed is None else "generator",
+            "time_total": time.perf_counter() - t0,
+            "n_players": game.n_players,
+        }
+    )
+    if budget is not None:
+        result.metadata["budget"] = budget
+    return result

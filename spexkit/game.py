@@ -1,0 +1,101 @@
+"""Game: a batched value function over masks of players."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .validation import check_labels, check_masks, check_n_players, check_probability, check_values
+
+ValueFunction = Callable[[np.ndarray], Any]
+
+
+class Game:
+    """A value function over subsets of ``n_players`` parts.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes a bool array of shape (batch, n_players) (True = the part is kept) and returns
+        ``batch`` finite numbers. It is always called with whole batches.
+    n_players : int
+    labels : one name per player (default "0", "1", ...).
+    keep : float
+        Probability that a part is kept in masks drawn by sampling methods. Lenses set it:
+        an LLM prompt with half its words removed is off-distribution, so they keep more.
+    batch_size : int, optional
+        Largest batch handed to ``fn`` in one call (default: everything at once).
+    fingerprint : str, optional
+        Identity of the game (model, input, settings) used to key on-disk caches.
+
+    Attributes
+    ----------
+    n_queries : int
+        Number of masks evaluated so far (each is one call of the model's value).
+
+    Examples
+    --------
+    >>> game = Game(lambda m: m.sum(1) * 1.0, n_players=3, labels=["a", "b", "c"])
+    >>> game([[True, False, True], [False, False, False]])
+    array([2., 0.])
+    >>> game.n_queries
+    2
+    """
+
+    def __init__(
+        self,
+        fn: ValueFunction,
+        n_players: int,
+        labels: Sequence[str] | None = None,
+        keep: float = 0.5,
+        *,
+        batch_size: int | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        self.fn = fn
+        self.n_players = check_n_players(n_players)
+        self.labels = check_labels(labels, self.n_players)
+        self.keep = check_probability(keep, "keep")
+        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.fingerprint = fingerprint
+        self.n_queries = 0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n_players={self.n_players}, keep={self.keep}, n_queries={self.n_queries})"
+
+    def __call__(self, masks, *, progress=None) -> np.ndarray:
+        """Evaluate a batch of masks (validated; shape (batch, n_players), True = kept)."""
+        masks = check_masks(masks, self.n_players)
+        return self.evaluate(masks, progress=progress)
+
+    def evaluate(self, masks: np.ndarray, *, progress=None) -> np.ndarray:
+        """Evaluate validated masks in batches of ``batch_size``.
+
+        ``progress`` is None or an object with an ``update(n)`` method (a tqdm bar).
+        """
+        total = masks.shape[0]
+        out = np.empty(total, dtype=np.float64)
+        step = total if self.batch_size is None else self.batch_size
+        for start in range(0, total, max(step, 1)):
+            chunk = masks[start : start + step]
+            out[start : start + chunk.shape[0]] = check_values(self.fn(chunk), chunk.shape[0], chunk)
+            self.n_queries += chunk.shape[0]
+            if progress is not None:
+                progress.update(chunk.shape[0])
+        return out
+
+    def value_of(self, removed: Sequence[int] = ()) -> float:
+        """The value with the listed players removed and every other player kept."""
+        mask = np.ones((1, self.n_players), dtype=bool)
+        removed = list(removed)
+        if removed:
+            r = np.asarray(removed, dtype=np.int64)
+            if r.min() < 0 or r.max() >= self.n_players:
+                raise ValueError(f"removed players must lie in [0, {self.n_players - 1}], got {removed}")
+            mask[0, r] = False
+        return float(self(mask)[0])

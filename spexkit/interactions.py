@@ -1,0 +1,249 @@
+"""The one result type: a sparse expansion of a game over subsets of players."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import indices as _indices
+from . import terms as _terms
+from . import transforms as _transforms
+from .validation import check_labels, check_masks, check_n_players
+
+EXPANSION_BASES = ("fourier", "mobius")
+_JSON_FORMAT = "spexkit.interactions"
+_JSON_VERSION = 1
+
+
+class Interactions:
+    """A sparse set of interaction terms with float64 coefficients.
+
+    Parameters
+    ----------
+    terms : iterable of tuples of player indices, bool array (s, n_players), or padded
+        index array (s, D) with ``n_players`` as padding. The empty tuple is the constant.
+    coefficients : array-like of shape (s,)
+    n_players : int
+    basis : ``"fourier"``, ``"mobius"``, or the name of an interaction index
+        (see :data:`spexkit.indices.INDEX_KINDS`; such results can be ranked but not evaluated).
+    labels : one name per player (default "0", "1", ...).
+    metadata : JSON-serialisable dict (method, queries, seed, timings, ...).
+
+    Repeated terms are summed; terms are kept in lexicographic order of their indices.
+
+    Examples
+    --------
+    >>> res = Interactions([(), (0,), (0, 1)], [1.0, 2.0, -0.5], n_players=3, basis="mobius")
+    >>> res.predict([[True, True, False]])
+    array([2.5])
+    >>> res.shapley().tolist()
+    [1.75, -0.25, 0.0]
+    >>> res.top(1)
+    [((0,), 2.0)]
+    """
+
+    def __init__(
+        self,
+        terms,
+        coefficients,
+        n_players: int,
+        basis: str = "fourier",
+        labels: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        n = check_n_players(n_players)
+        valid = EXPANSION_BASES + _indices.INDEX_KINDS
+        if basis not in valid:
+            raise ValueError(f"unknown basis {basis!r}; choose one of {', '.join(valid)}")
+        idx = _terms.as_term_matrix(terms, n)
+        coef = np.asarray(coefficients, dtype=np.float64).reshape(-1)
+        if coef.shape[0] != idx.shape[0]:
+            raise ValueError(f"got {idx.shape[0]} terms but {coef.shape[0]} coefficients")
+        if not np.isfinite(coef).all():
+            raise ValueError("coefficients must be finite")
+        self._idx, self.coefficients = _terms.aggregate(idx, coef, n)
+        self.n_players = n
+        self.basis = basis
+        self.labels = check_labels(labels, n)
+        self.metadata: dict[str, Any] = dict(metadata or {})
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def terms(self) -> list[tuple[int, ...]]:
+        """The terms as tuples of player indices (the empty tuple is the constant)."""
+        return _terms.to_tuples(self._idx, self.n_players)
+
+    @property
+    def support(self) -> np.ndarray:
+        """The terms as a bool matrix of shape (s, n_players)."""
+        return _terms.to_bool(self._idx, self.n_players)
+
+    @property
+    def index_matrix(self) -> np.ndarray:
+        """The terms as a padded index matrix (s, max degree), padded with ``n_players``."""
+        return self._idx
+
+    @property
+    def degrees(self) -> np.ndarray:
+        """Number of players in each term."""
+        return _terms.degrees(self._idx, self.n_players)
+
+    def __len__(self) -> int:
+        return self.coefficients.shape[0]
+
+    def __repr__(self) -> str:
+        method = self.metadata.get("method", "?")
+        return (
+            f"Interactions(basis={self.basis!r}, n_players={self.n_players}, terms={len(self)}, "
+            f"max_degree={int(self.degrees.max()) if len(self) else 0}, method={method!r})"
+        )
+
+    def _new(self, idx, coef, basis, **extra) -> Interactions:
+        meta = dict(self.metadata, **extra)
+        return Interactions(idx, coef, self.n_players, basis=basis, labels=self.labels, metadata=meta)
+
+    # ----------------------------------------------------------------- conversions
+    def to(self, basis: str) -> Interactions:
+        """Exact conversion to the ``"fourier"`` or ``"mobius"`` basis (DESIGN.md section 2)."""
+        if basis not in EXPANSION_BASES:
+            raise ValueError(f"can only convert to {EXPANSION_BASES}, got {basis!r}")
+        self._require_expansion("to")
+        if basis == self.basis:
+            return self
+        convert = _transforms.fourier_to_mobius if basis == "mobius" else _transforms.mobius_to_fourier
+        idx, coef = convert(self._idx, self.coefficients, self.n_players)
+        return self._new(idx, coef, basis)
+
+    def _require_expansion(self, what: str) -> None:
+        if self.basis not in EXPANSION_BASES:
+            raise ValueError(
+                f"{what}() needs a Fourier or Möbius expansion; this result holds the "
+                f"{self.basis!r} index, which is a summary, not an expansion of the game"
+            )
+
+    def _mobius(self) -> tuple[np.ndarray, np.ndarray]:
+        m = self.to("mobius")
+        return m._idx, m.coefficients
+
+    # ----------------------------------------------------------------- evaluation
+    def predict(self, masks) -> np.ndarray:
+        """Evaluate the expansion on a batch of masks (True = kept), vectorised."""
+        self._require_expansion("predict")
+        masks = check_masks(masks, self.n_players)
+        return _terms.evaluate(self._idx, self.coefficients, masks, self.basis)
+
+    # ----------------------------------------------------------------- indices
+    def shapley(self) -> np.ndarray:
+        """Shapley value of every player: sum over S containing i of a(S)/|S|."""
+        self._require_expansion("shapley")
+        return _indices.shapley_values(*self._mobius(), self.n_players)
+
+    def banzhaf(self) -> np.ndarray:
+        """Banzhaf value of every player: sum over S containing i of a(S)/2^(|S|-1)."""
+        self._require_expansion("banzhaf")
+        return _indices.banzhaf_values(*self._mobius(), self.n_players)
+
+    def interaction_index(self, kind: str = "shapley_interaction", order: int = 2) -> Interactions:
+        """An interaction index for every set of at most ``order`` players.
+
+        ``kind``: ``"shapley_interaction"``, ``"banzhaf_interaction"``, ``"shapley_taylor"``,
+        ``"faith_shapley"`` or ``"faith_banzhaf"``. The result's basis is the index name.
+        """
+        self._require_expansion("interaction_index")
+        idx, coef = _indices.interaction_index(*self._mobius(), self.n_players, kind, order)
+        return self._new(idx, coef, kind, index_order=int(order))
+
+    def top(self, k: int = 10, order: int | None = None) -> list[tuple[tuple[int, ...], float]]:
+        """The k terms with the largest |coefficient| (optionally of one order), largest first.
+
+        The constant term is left out.
+        """
+        deg = self.degrees
+        keep = deg > 0 if order is None else deg == order
+        rows = np.flatnonzero(keep)
+        ranked = rows[np.argsort(-np.abs(self.coefficients[rows]), kind="stable")][: max(int(k), 0)]
+        tuples = _terms.to_tuples(self._idx[ranked], self.n_players)
+        return [(t, float(c)) for t, c in zip(tuples, self.coefficients[ranked])]
+
+    def label(self, term: Sequence[int]) -> str:
+        """Human-readable name of a term, e.g. ``"not × good"``; the constant is ``"∅"``."""
+        return " × ".join(self.labels[i] for i in term) if len(term) else "∅"
+
+    # ----------------------------------------------------------------- export
+    def to_pandas(self):
+        """A DataFrame with one row per term: term, label, order, coefficient (largest first)."""
+        import pandas as pd
+
+        tuples = self.terms
+        frame = pd.DataFrame(
+            {
+                "term": tuples,
+                "label": [self.label(t) for t in tuples],
+                "order": self.degrees,
+                "coefficient": self.coefficients,
+            }
+        )
+        order = np.argsort(-np.abs(self.coefficients), kind="stable")
+        return frame.iloc[order].reset_index(drop=True)
+
+    def to_json(self) -> str:
+        """Plain JSON text (no pickle); read it back with :meth:`from_json`."""
+        payload = {
+            "format": _JSON_FORMAT,
+            "version": _JSON_VERSION,
+            "basis": self.basis,
+            "n_players": self.n_players,
+            "labels": self.labels,
+            "terms": [list(t) for t in self.terms],
+            "coefficients": [float(c) for c in self.coefficients],
+            "metadata": self.metadata,
+        }
+        return json.dumps(payload, default=_json_default)
+
+    @classmethod
+    def from_json(cls, text: str) -> Interactions:
+        """Rebuild an :class:`Interactions` from :meth:`to_json` output."""
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON: {exc}") from exc
+        if not isinstance(payload, dict) or payload.get("format") != _JSON_FORMAT:
+            raise ValueError("this JSON does not hold a spexkit Interactions result")
+        if payload.get("version") != _JSON_VERSION:
+            raise ValueError(f"unsupported Interactions JSON version {payload.get('version')!r}")
+        return cls(
+            [tuple(t) for t in payload["terms"]],
+            payload["coefficients"],
+            payload["n_players"],
+            basis=payload["basis"],
+            labels=payload["labels"],
+            metadata=payload.get("metadata") or {},
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Interactions):
+            return NotImplemented
+        return (
+            self.basis == other.basis
+            and self.n_players == other.n_players
+            and self._idx.shape == other._idx.shape
+            and bool((self._idx == other._idx).all())
+            and bool(np.array_equal(self.coefficients, other.coefficients))
+            and self.labels == other.labels
+        )
+
+    __hash__ = None  # mutable metadata: not hashable
+
+
+def _json_default(obj):
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    raise TypeError(f"metadata value of type {type(obj).__name__} is not JSON-serialisable")

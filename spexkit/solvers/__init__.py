@@ -1,0 +1,40 @@
+"""Solvers: functions ``(evaluator, budget, max_degree, rng, **options) -> Interactions``.
+
+Each registers itself by name; :func:`spexkit.explain` looks the name up, so adding a
+method never changes the front door.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+_METHODS: dict[str, Callable] = {}
+
+
+def register(name: str) -> Callable[[Callable], Callable]:
+    """Decorator: make a solver available to ``spexkit.explain(method=name)``."""
+
+    def deco(fn: Callable) -> Callable:
+        _METHODS[name] = fn
+        return fn
+
+    return deco
+
+
+def get_method(name: str) -> Callable:
+    """The solver registered under ``name``; a clear error lists the valid names."""
+    _load_builtin()
+    try:
+        return _METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; choose one of {', '.join(available_methods())}") from None
+
+
+def available_methods() -> list[str]:
+    _load_builtin()
+    return ["auto", *sorted(_METHODS)]
+
+
+def _load_builtin() -> None:
+    # Imported lazily so that importing spexkit stays cheap and free of cycles.
+    from . import exact  # noqa: F401

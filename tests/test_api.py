@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+import spexkit
+
+
+def test_explain_exact_reports_queries_and_timings():
+    game = spexkit.games.planted_game(8, n_terms=3, max_degree=2, seed=0)
+    res = spexkit.explain(game, method="exact", seed=1)
+    assert res.metadata["queries"] == 256
+    assert res.metadata["method"] == "exact"
+    assert res.metadata["time_total"] >= 0
+    assert res.labels == game.labels
+
+
+def test_explain_batches_the_game():
+    sizes = []
+
+    def fn(m):
+        sizes.append(m.shape[0])
+        return m.sum(1) * 1.0
+
+    spexkit.explain(spexkit.Game(fn, n_players=6), method="exact", batch_size=10)
+    assert max(sizes) == 10 and sum(sizes) == 64
+
+
+def test_unknown_method_lists_alternatives():
+    game = spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=3)
+    with pytest.raises(ValueError, match="exact"):
+        spexkit.explain(game, method="magic")
+
+
+def test_exact_refuses_large_games():
+    game = spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=21)
+    with pytest.raises(ValueError, match="n <= 20.*spex"):
+        spexkit.explain(game, method="exact")
+
+
+def test_exact_respects_budget_and_max_degree():
+    game = spexkit.games.planted_game(6, n_terms=6, max_degree=3, seed=4)
+    with pytest.raises(ValueError, match="64 queries"):
+        spexkit.explain(game, method="exact", budget=10)
+    res = spexkit.explain(game, method="exact", max_degree=2)
+    assert len(res) == (game.truth.degrees <= 2).sum() > 0
+    assert res.degrees.max() <= 2
+
+
+def test_explain_needs_a_game():
+    with pytest.raises(TypeError, match="Game"):
+        spexkit.explain(lambda m: m, method="exact")
+
+
+def test_auto_uses_exact_on_small_games():
+    game = spexkit.Game(lambda m: 1.0 * (m[:, 0] & m[:, 1]), n_players=5)
+    res = spexkit.explain(game)
+    assert res.metadata["method"] == "exact"
+    mob = res.to("mobius")
+    assert mob.top(1) == [((0, 1), pytest.approx(1.0))]
+    np.testing.assert_allclose(res.shapley(), [0.5, 0.5, 0, 0, 0], atol=1e-12)

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+import spexkit
+from spexkit import metrics
+from spexkit.games import dense_game, planted_game
+
+
+def test_planted_game_is_seeded_and_has_requested_shape():
+    a = planted_game(100, n_terms=10, max_degree=3, seed=7)
+    b = planted_game(100, n_terms=10, max_degree=3, seed=7)
+    assert a.truth == b.truth
+    assert len(a.truth) == 10 and a.truth.degrees.max() <= 3
+    assert (np.abs(a.truth.coefficients) >= 1.0).all()
+    c = planted_game(100, n_terms=10, max_degree=3, degree=2, seed=7)
+    assert (c.truth.degrees == 2).all()
+
+
+def test_hierarchical_game_contains_subterms():
+    game = planted_game(60, n_terms=5, max_degree=4, degree=4, basis="mobius", hierarchical=True,
+                        subterm_prob=1.0, seed=0)
+    terms = set(game.truth.terms)
+    top = [t for t in terms if len(t) == 4]
+    assert len(top) == 5
+    for t in top:
+        assert all(sub in terms for sub in [t[:1], t[:2], t[:3]])
+
+
+def test_noise_level_matches_snr():
+    game = planted_game(50, n_terms=5, max_degree=2, snr_db=20, seed=0)
+    masks = metrics.sample_masks(50, 20000, seed=1)
+    noise = game(masks) - game.noiseless(masks)
+    signal = game.noiseless(masks)
+    assert 10 * np.log10(signal.var() / noise.var()) == pytest.approx(20, abs=0.5)
+
+
+def test_faithfulness_and_r2():
+    game = planted_game(30, n_terms=6, max_degree=3, seed=2)
+    assert metrics.faithfulness(game.truth, game, n_samples=300) == pytest.approx(1.0)
+    half = spexkit.Interactions(game.truth.terms[:3], game.truth.coefficients[:3], 30)
+    r2 = metrics.faithfulness(half, game, n_samples=300, distribution="few_removed")
+    assert r2 < 0.99
+    assert metrics.r2_score([1, 2, 3], [2, 2, 2]) == pytest.approx(0.0)
+
+
+def test_few_removed_masks():
+    masks = metrics.sample_masks(40, 500, distribution="few_removed", max_removed=3, seed=0)
+    removed = (~masks).sum(1)
+    assert removed.min() == 1 and removed.max() == 3
+
+
+def test_top_k_removal_on_additive_game():
+    w = np.array([5.0, -1.0, 3.0, 0.5])
+    game = spexkit.Game(lambda m: m @ w, n_players=4)
+    res = spexkit.explain(game, method="exact")
+    out = metrics.top_k_removal(res, game, ks=(1, 2))
+    assert out["removed"] == [[0], [0, 2]]
+    np.testing.assert_allclose(out["true_drop"], [5.0, 8.0])
+    np.testing.assert_allclose(out["predicted_drop"], out["true_drop"])
+
+
+def test_dense_game_is_not_sparse():
+    game = dense_game(8, seed=0)
+    assert len(game.truth) == 256
