@@ -51,5 +51,5 @@ def exact(game, budget: int | None = None, max_degree: int | None = None, seed=N
         keep = (idx < n).sum(1) <= max_degree
         idx, coef = idx[keep], coef[keep]
     t2 = time.perf_counter()
-    meta = {"method": "exact", "basis": basis, "time_sampling": t1 - t0, "time_decoding": t2 - t1}
+    meta = {"method": "exact", "queries": ev.queries, "basis": basis, "time_sampling": t1 - t0, "time_decoding": t2 - t1}
     return Interactions(idx, coef, n, basis=basis, labels=ev.game.labels, metadata=meta)

@@ -247,6 +247,7 @@ def spex(
     fraction = resid / centred if centred > 0 else 0.0
     meta = {
         "method": "spex",
+        "queries": ev.queries,
         "max_degree": t,
         "design": {
             "group_bits": list(design.group_bits),

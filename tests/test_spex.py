@@ -1,0 +1,134 @@
+"""SPEX against planted ground truth (DESIGN.md section 3)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import spexkit
+from spexkit.games import PlantedGame, dense_game, planted_game
+from spexkit.masks import coded_masks, hash_bins
+from spexkit.solvers.spex import choose_group_bits, make_design, spex
+from spexkit.terms import as_term_matrix
+from spexkit.transforms import fwht
+
+
+def assert_exact(res, truth, atol=1e-6):
+    assert res.terms == truth.terms
+    np.testing.assert_allclose(res.coefficients, truth.coefficients, atol=atol)
+
+
+@pytest.mark.parametrize(
+    "n,s,d,budget,seed",
+    [
+        (1000, 15, 3, 700, 0),
+        (1000, 15, 3, 700, 1),
+        (777, 40, 4, 5000, 2),  # n not of the form 2^m - 1
+        (300, 8, 2, 400, 3),
+        (100, 20, 3, 3000, 4),
+        (50, 5, 5, 3000, 5),
+    ],
+)
+def test_exact_recovery_of_planted_games(n, s, d, budget, seed):
+    game = planted_game(n, n_terms=s, max_degree=d, seed=seed)
+    res = spexkit.explain(game, method="spex", budget=budget, max_degree=d, seed=seed)
+    assert_exact(res, game.truth)
+    assert res.metadata["queries"] <= budget
+    assert res.metadata["queries"] == game.n_queries
+
+
+def test_pairwise_game_with_main_effects_and_constant():
+    rng = np.random.default_rng(0)
+    players = rng.choice(1000, size=20, replace=False)
+    terms = [tuple(sorted(players[2 * i : 2 * i + 2])) for i in range(10)] + [(int(p),) for p in players] + [()]
+    coefs = rng.uniform(1, 2, size=len(terms)) * rng.choice([-1, 1], size=len(terms))
+    game = PlantedGame(spexkit.Interactions(terms, coefs, 1000))
+    res = spex(game, budget=1500, max_degree=2, seed=1)
+    assert_exact(res, game.truth)
+
+
+def test_noisy_game_is_faithful():
+    game = planted_game(500, n_terms=10, max_degree=3, snr_db=20, seed=3)
+    res = spex(game, budget=1500, max_degree=3, seed=3)
+    r2 = spexkit.metrics.faithfulness(res, game, n_samples=1000, truth=game.noiseless)
+    assert r2 > 0.95
+    assert res.metadata["noise_std_estimate"] == pytest.approx(game.noise_std, rel=0.3)
+
+
+def test_masks_are_evaluated_in_large_batches():
+    game = planted_game(200, n_terms=5, max_degree=2, seed=0)
+    sizes = []
+    inner = game.fn
+    game.fn = lambda m: (sizes.append(m.shape[0]), inner(m))[1]
+    spex(game, budget=600, max_degree=2, seed=0)
+    assert len(sizes) == 1 and sizes[0] == game.n_queries
+
+
+def test_budget_too_small_names_the_smallest_budget():
+    game = planted_game(1000, n_terms=3, max_degree=3, seed=0)
+    with pytest.raises(ValueError, match=r"smallest budget that works is 62"):
+        spex(game, budget=50, max_degree=3)
+    # The named budget really runs (too few bins for this game, hence the warning).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = spex(game, budget=62, max_degree=3, seed=0)
+    assert res.metadata["queries"] == 62
+
+
+def test_choose_group_bits_fills_the_budget():
+    assert choose_group_bits(31, 700) == (3, 3, 2)  # 20 bins * 31 = 620
+    assert choose_group_bits(51, 20000) == (7, 7, 7)
+    assert choose_group_bits(31, 62) == (1,)
+    with pytest.raises(ValueError):
+        choose_group_bits(31, 61)
+
+
+def test_dense_game_gives_honest_diagnostics():
+    game = dense_game(10, seed=0)
+    with pytest.warns(UserWarning, match="variance"):
+        res = spex(game, budget=3000, max_degree=2, seed=0)
+    assert res.metadata["residual_fraction"] > 0.05
+    assert res.metadata["rounds"]
+
+
+def test_bins_of_coded_masks_hold_the_hashed_coefficients():
+    """WHT over ℓ of the delayed masks' values = Σ_{Hk=j} (-1)^{<p,k>} F(k)."""
+    rng = np.random.default_rng(0)
+    n, b = 30, 3
+    game = planted_game(n, n_terms=6, max_degree=3, seed=1)
+    H = rng.random((b, n)) < 0.5
+    delays = rng.random((4, n)) < 0.5
+    masks = coded_masks(H, delays)
+    values = game.noiseless(masks.reshape(-1, n)).reshape(4, 1 << b)
+    idx = as_term_matrix(game.truth.terms, n)
+    bins = hash_bins(H, idx)
+    for p in range(4):
+        want = np.zeros(1 << b)
+        for term, c, j in zip(game.truth.terms, game.truth.coefficients, bins):
+            want[j] += c * (-1.0) ** int(delays[p, list(term)].sum())
+        np.testing.assert_allclose(fwht(values[p]) / (1 << b), want, atol=1e-12)
+
+
+def test_design_is_seeded():
+    a = make_design(100, 1000, 3, seed=5)
+    b = make_design(100, 1000, 3, seed=5)
+    assert all((x == y).all() for x, y in zip(a.hashes, b.hashes))
+    assert a.n_queries <= 1000
+
+
+def test_metadata_reports_diagnostics():
+    game = planted_game(400, n_terms=6, max_degree=2, seed=2)
+    res = spexkit.explain(game, method="spex", budget=800, max_degree=2, seed=2)
+    meta = res.metadata
+    for key in ("queries", "rounds", "residual_energy", "time_sampling", "time_decoding", "design"):
+        assert key in meta
+    assert meta["rounds"][0]["accepted"] > 0
+    assert meta["residual_energy"] < 1e-12
+    assert spexkit.Interactions.from_json(res.to_json()).metadata["design"] == meta["design"]
+
+
+def test_same_seed_same_result():
+    game = planted_game(300, n_terms=10, max_degree=3, seed=9, snr_db=30)
+    a = spex(game, budget=1000, max_degree=3, seed=4)
+    b = spex(game, budget=1000, max_degree=3, seed=4)
+    assert a.terms == b.terms
