@@ -29,3 +29,9 @@ lab: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info
+
+# Solver benchmark: spexkit's SPEX against shapiq.SPEX on planted games (benchmarks/README.md).
+# The peer needs shapiq in its own venv: make bench BENCH_ARGS="--peer-python /path/to/venv/bin/python"
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) benchmarks/solvers.py $(BENCH_ARGS)
