@@ -37,4 +37,4 @@ def available_methods() -> list[str]:
 
 def _load_builtin() -> None:
     # Imported lazily so that importing spexkit stays cheap and free of cycles.
-    from . import exact, proxyspex, spex  # noqa: F401
+    from . import baselines, exact, proxyspex, spex  # noqa: F401

@@ -95,6 +95,10 @@ def proxyspex(
 ) -> Interactions:
     """Sparse Fourier expansion of a game through a LightGBM proxy.
 
+    Suited to hierarchical games (AND-like interactions that come with their subsets, as in
+    LLMs); pure parities without lower-order structure are invisible to greedy trees, so use
+    :func:`~spexkit.solvers.spex.spex` for those.
+
     Parameters
     ----------
     game : Game (or an evaluator from :func:`spexkit.explain`)
@@ -128,7 +132,7 @@ def proxyspex(
     Examples
     --------
     >>> from spexkit.games import planted_game
-    >>> game = planted_game(100, n_terms=5, max_degree=2, seed=0)
+    >>> game = planted_game(100, n_terms=5, max_degree=2, basis="mobius", seed=0)
     >>> res = proxyspex(game, budget=500, max_degree=2, seed=0)
     >>> res.metadata["cv_r2"] > 0.99
     True
