@@ -88,3 +88,12 @@ def test_parity_features():
     masks = np.array([[1, 0, 1], [0, 0, 0]], bool)
     idx = spexkit.terms.as_term_matrix([(0,), (0, 2), ()], 3)
     np.testing.assert_array_equal(parity_features(masks, idx), [[-1, 1, 1], [1, 1, 1]])
+
+
+def test_tuning_reports_every_grid_point():
+    game = planted_game(60, n_terms=6, max_degree=3, basis="mobius", hierarchical=True, seed=5)
+    res = proxyspex(game, budget=400, max_degree=3, seed=0, tune=True)
+    scores = res.metadata["tuning"]
+    assert len(scores) == 3 and all(-1 < s["holdout_r2"] <= 1 for s in scores)
+    best = max(scores, key=lambda s: s["holdout_r2"])
+    assert res.metadata["max_depth"] == best["max_depth"]
