@@ -15,8 +15,8 @@ def game_and_exact():
 
 def test_kernelshap_estimates_shapley_and_is_efficient(game_and_exact):
     game, ex = game_and_exact
-    res = spexkit.explain(game, method="kernelshap", budget=4000, seed=0)
-    assert res.metadata["queries"] == 4000
+    res = spexkit.explain(game, method="kernelshap", budget=1000, seed=0)  # < 2^10: sampled
+    assert res.metadata["queries"] == 1000 and not res.metadata["exhaustive"]
     np.testing.assert_allclose(res.shapley(), ex.shapley(), atol=0.1)
     full = game.noiseless(np.ones((1, 10), bool))[0] - game.noiseless(np.zeros((1, 10), bool))[0]
     assert res.shapley().sum() == pytest.approx(full)
@@ -53,3 +53,12 @@ def test_every_method_is_registered():
     from spexkit.solvers import available_methods
 
     assert set(available_methods()) >= {"auto", "exact", "spex", "proxyspex", "kernelshap", "lime", "banzhaf", "lasso"}
+
+
+def test_kernelshap_with_all_coalitions_is_exact(make_table_game):
+    values = np.random.default_rng(3).normal(size=1 << 8)
+    game = make_table_game(values)
+    exact = spexkit.explain(game, method="exact")
+    res = spexkit.explain(game, method="kernelshap", budget=256)
+    assert res.metadata["exhaustive"] and res.metadata["queries"] == 256
+    np.testing.assert_allclose(res.shapley(), exact.shapley(), atol=1e-10)

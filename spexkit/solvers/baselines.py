@@ -100,7 +100,9 @@ def kernelshap(game, budget: int | None = None, max_degree: int | None = None, s
 
     Cost: ``budget`` queries (default 2n + 2048): the empty and full coalitions (fitted exactly
     through the efficiency constraint) plus coalitions whose sizes follow the Shapley kernel.
-    Returns a Möbius expansion of degree <= 1: the constant v(∅) and φ_i per player.
+    Returns a Möbius expansion of degree <= 1: the constant v(∅) and φ_i per player. When
+    the budget covers all 2^n coalitions, every coalition is queried once and weighted by
+    the kernel, which gives the exact Shapley values.
     """
     ev = as_evaluator(game)
     n = ev.game.n_players
@@ -109,11 +111,22 @@ def kernelshap(game, budget: int | None = None, max_degree: int | None = None, s
     if budget < 3 or n < 2:
         raise ValueError("kernelshap needs at least 2 players and a budget of 3 queries")
     t0 = time.perf_counter()
-    sizes = _shapley_kernel_sizes(n, budget - 2, rng)
-    masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), _masks_with_sizes(n, sizes, rng)])
+    exhaustive = n <= 20 and budget >= (1 << n)
+    if exhaustive:
+        from ..transforms import all_masks
+
+        inner = all_masks(n)[1:-1]
+        masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), inner])
+        k = inner.sum(1)
+        weights = (n - 1) / (np.array([comb(n, int(x)) for x in k]) * k * (n - k))
+    else:
+        sizes = _shapley_kernel_sizes(n, budget - 2, rng)
+        masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), _masks_with_sizes(n, sizes, rng)])
+        weights = np.ones(budget - 2)
     values = ev(masks)
     t1 = time.perf_counter()
     v0, v1 = values[0], values[1]
+    sw = np.sqrt(weights)[:, None]
     Z = masks[2:].astype(np.float64)
     y = values[2:] - v0
     # Sampling by the kernel's size weights makes the regression unweighted. Efficiency
@@ -121,10 +134,11 @@ def kernelshap(game, budget: int | None = None, max_degree: int | None = None, s
     total = v1 - v0
     A = Z[:, :-1] - Z[:, -1:]
     b = y - Z[:, -1] * total
-    phi_head, *_ = np.linalg.lstsq(A, b, rcond=None)
+    phi_head, *_ = np.linalg.lstsq(A * sw, b * sw[:, 0], rcond=None)
     phi = np.append(phi_head, total - phi_head.sum())
     terms = [()] + [(i,) for i in range(n)]
-    return _result(ev, terms, np.concatenate([[v0], phi]), "mobius", "kernelshap", t0, t1)
+    return _result(ev, terms, np.concatenate([[v0], phi]), "mobius", "kernelshap", t0, t1,
+                   exhaustive=exhaustive)
 
 
 @register("lime")
