@@ -52,9 +52,14 @@ def explain(
     seed : int or numpy.random.Generator, optional
     keep : float, optional
         Probability of keeping a part in sampled masks (default: ``game.keep``).
-    cache, n_jobs, backend : execution options (on-disk cache, joblib parallelism).
+    cache : str or path, optional
+        SQLite file that stores every evaluated value under the game's identity; a rerun (or
+        another method) on the same game pays only for masks never evaluated. Each batch is
+        committed as it finishes, so an interrupted run resumes where it stopped.
     batch_size : int, optional
-        Largest number of masks handed to the game in one call.
+        Masks handed to the game in one call (default: the game's, else 1024).
+    n_jobs, backend : joblib parallelism over batches; ``backend="dask"`` runs on the Dask
+        cluster of the active ``distributed.Client``. Keep GPU games in-process.
     progress : bool, optional
         Show a progress bar (default: in Jupyter and interactive terminals).
     **options : passed to the method.
@@ -79,21 +84,25 @@ def explain(
     budget = check_budget(budget)
     if max_degree is not None and (int(max_degree) != max_degree or max_degree < 1):
         raise ValueError(f"max_degree must be a positive int or None, got {max_degree!r}")
-    if cache is not None or n_jobs != 1 or backend is not None:
-        raise NotImplementedError("cache, n_jobs and backend arrive with the execution engine")
     rng = check_random_state(seed)
     chosen = _auto_method(game) if method == "auto" else method
     solver = get_method(chosen)
     if keep is not None:
         options["keep"] = check_probability(keep, "keep")
-    evaluator = Evaluator(game, batch_size=batch_size, progress=progress, desc=f"{chosen} queries")
+    evaluator = Evaluator(game, batch_size=batch_size, progress=progress, desc=f"{chosen} queries",
+                          cache=cache, n_jobs=n_jobs, backend=backend)
     t0 = time.perf_counter()
-    result = solver(evaluator, budget=budget, max_degree=max_degree, seed=rng, **options)
+    try:
+        result = solver(evaluator, budget=budget, max_degree=max_degree, seed=rng, **options)
+    finally:
+        if evaluator.cache is not None and cache is not evaluator.cache:
+            evaluator.cache.close()
     result.metadata.update(
         {
             "method": chosen,
             "requested_method": method,
             "queries": evaluator.queries,
+            "cache_hits": evaluator.cache_hits,
             "seed": seed if isinstance(seed, int) or seed is None else "generator",
             "time_total": time.perf_counter() - t0,
             "n_players": game.n_players,

@@ -1,13 +1,24 @@
-"""How masks reach a game: batching and progress (caching and parallel backends plug in here)."""
+"""How masks reach a game: batching, cache, progress and parallel backends.
+
+Solvers never call a game directly: they design their masks, then hand them to an
+:class:`Evaluator` in as few calls as possible. The evaluator looks masks up in the cache,
+evaluates only the new ones in batches (in-process, or through joblib on any of its
+backends, Dask included), commits each finished batch to the cache, and reports progress.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
 import numpy as np
 
+from .cache import EvaluationCache, pack_masks
 from .game import Game
-from .validation import check_masks
+from .validation import check_masks, check_values
+
+DEFAULT_BATCH = 1024
 
 
 def _in_notebook() -> bool:
@@ -28,42 +39,121 @@ def want_progress(progress: bool | None) -> bool:
     return _in_notebook() or sys.stderr.isatty()
 
 
-class Evaluator:
-    """Evaluates masks on a game for a solver, in batches, with an optional progress bar.
+def _no_grad():
+    """torch.inference_mode() when torch is loaded (a torch game), else a no-op."""
+    torch = sys.modules.get("torch")
+    return torch.inference_mode() if torch is not None else contextlib.nullcontext()
 
-    Solvers never call the game directly: they design their masks, then hand them here in
-    as few calls as possible, so batching, progress and caching stay out of solver code.
+
+def _call(fn, chunk: np.ndarray):
+    # Runs in the worker for parallel backends: keep it a plain module-level function.
+    with _no_grad():
+        return fn(chunk)
+
+
+class Evaluator:
+    """Evaluates masks on a game for a solver.
+
+    Parameters
+    ----------
+    game : Game
+    batch_size : masks per call of the value function (default: the game's, else 1024).
+    progress : show a tqdm bar (None: in Jupyter or a terminal).
+    cache : None, a path to a SQLite file, or an :class:`~spexkit.cache.EvaluationCache`.
+    n_jobs, backend : joblib parallelism over batches (``backend`` any joblib backend name,
+        e.g. ``"loky"``, ``"threading"`` or ``"dask"`` with a ``distributed.Client`` running).
+        GPU games should stay in-process (``n_jobs=1``).
+
+    Attributes
+    ----------
+    queries : value-function calls paid for through this evaluator (cache hits are free).
+    cache_hits : masks answered by the cache.
     """
 
     def __init__(self, game: Game, *, batch_size: int | None = None, progress: bool | None = None,
-                 desc: str = "queries") -> None:
+                 desc: str = "queries", cache=None, n_jobs: int = 1, backend: str | None = None) -> None:
+        if not isinstance(game, Game):
+            raise TypeError(f"expected a spexkit.Game, got {type(game).__name__}")
         self.game = game
-        self.batch_size = batch_size
+        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.batch_size = int(batch_size or game.batch_size or DEFAULT_BATCH)
         self.progress = want_progress(progress)
         self.desc = desc
-        self.start_queries = game.n_queries
+        if n_jobs is None or int(n_jobs) == 0:
+            raise ValueError("n_jobs must be a non-zero int (-1 for all cores)")
+        self.n_jobs = int(n_jobs)
+        self.backend = backend
+        self.cache = self._open_cache(cache)
+        self.queries = 0
+        self.cache_hits = 0
+        self.batches = 0
 
-    @property
-    def queries(self) -> int:
-        """Calls of the value function paid for through this evaluator."""
-        return self.game.n_queries - self.start_queries
+    def _open_cache(self, cache) -> EvaluationCache | None:
+        if cache is None or isinstance(cache, EvaluationCache):
+            return cache
+        if isinstance(cache, (str, os.PathLike)):
+            return EvaluationCache(cache, self.game.identity(), self.game.n_players)
+        raise TypeError(f"cache must be None, a path or an EvaluationCache, got {type(cache).__name__}")
 
     def __call__(self, masks) -> np.ndarray:
         masks = check_masks(masks, self.game.n_players)
-        saved = self.game.batch_size
-        if self.batch_size is not None:
-            self.game.batch_size = self.batch_size
-        bar = None
-        try:
-            if self.progress and masks.shape[0] > 0:
-                from tqdm.auto import tqdm
+        out = np.full(masks.shape[0], np.nan)
+        if masks.shape[0] == 0:
+            return out
+        keys = pack_masks(masks)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        unique = masks[first]  # a mask asked twice is evaluated once
+        values = np.full(unique.shape[0], np.nan)
+        if self.cache is not None:
+            found, cached = self.cache.lookup(unique)
+            values[found] = cached[found]
+            self.cache_hits += int(found[inverse.ravel()].sum())
+        todo = np.flatnonzero(np.isnan(values))
+        if todo.size:
+            values[todo] = self._evaluate(unique[todo])
+        return values[inverse.ravel()]
 
-                bar = tqdm(total=masks.shape[0], desc=self.desc, unit="query", leave=False)
-            return self.game.evaluate(masks, progress=bar)
+    def _evaluate(self, masks: np.ndarray) -> np.ndarray:
+        step = self.batch_size
+        chunks = [masks[i : i + step] for i in range(0, masks.shape[0], step)]
+        results = np.empty(masks.shape[0])
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=masks.shape[0], desc=self.desc, unit="query", leave=True)
+        try:
+            start = 0
+            for chunk, raw in zip(chunks, self._run(chunks)):
+                vals = check_values(raw, chunk.shape[0], chunk)
+                # Count and persist each batch as soon as it is known to be valid, so that a
+                # failure or an interruption later loses nothing already paid for.
+                self.game.n_queries += chunk.shape[0]
+                self.queries += chunk.shape[0]
+                self.batches += 1
+                if self.cache is not None:
+                    self.cache.store(chunk, vals)
+                results[start : start + chunk.shape[0]] = vals
+                start += chunk.shape[0]
+                if bar is not None:
+                    bar.update(chunk.shape[0])
         finally:
-            self.game.batch_size = saved
             if bar is not None:
                 bar.close()
+        return results
+
+    def _run(self, chunks):
+        """Raw outputs of the value function, batch by batch, in order."""
+        fn = self.game.fn
+        if self.n_jobs == 1 and self.backend is None:
+            for c in chunks:
+                yield _call(fn, c)
+            return
+        from joblib import Parallel, delayed, parallel_config
+
+        with parallel_config(backend=self.backend or "loky", n_jobs=self.n_jobs):
+            yield from Parallel(return_as="generator")(delayed(_call)(fn, c) for c in chunks)
 
 
 def as_evaluator(game_or_evaluator) -> Evaluator:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+import hashlib
+
 import numpy as np
 
 from .validation import check_labels, check_masks, check_n_players, check_probability, check_values
@@ -67,6 +69,23 @@ class Game:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n_players={self.n_players}, keep={self.keep}, n_queries={self.n_queries})"
+
+    def identity(self) -> str:
+        """A stable identity for on-disk caches: ``fingerprint``, else derived from ``fn``.
+
+        A lambda or a function defined inside another has no stable name across processes,
+        so caching such a game needs an explicit ``fingerprint``.
+        """
+        if self.fingerprint is not None:
+            return self.fingerprint
+        fn = self.fn
+        name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
+        if "<lambda>" in name or "<locals>" in name:
+            raise ValueError(
+                "caching this game needs a stable identity: pass Game(..., fingerprint='model+input+settings')"
+            )
+        digest = hashlib.sha256("\x1f".join(self.labels).encode()).hexdigest()[:16]
+        return f"{name}|n={self.n_players}|labels={digest}"
 
     def __call__(self, masks, *, progress=None) -> np.ndarray:
         """Evaluate a batch of masks (validated; shape (batch, n_players), True = kept)."""

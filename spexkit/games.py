@@ -6,6 +6,8 @@ attribute holds the planted expansion. All are seeded and fully vectorised.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from .game import Game
@@ -26,8 +28,9 @@ class PlantedGame(Game):
         self.snr_db = snr_db
         self._noise_rng = check_random_state(seed)
         self.noise_std = 0.0 if snr_db is None else float(np.sqrt(signal_variance(truth) / 10 ** (snr_db / 10)))
+        digest = hashlib.sha256(truth.to_json().encode()).hexdigest()[:20]
         super().__init__(self._value, truth.n_players, labels=truth.labels, keep=keep,
-                         fingerprint=None)
+                         fingerprint=f"planted:{digest}:snr={snr_db}")
 
     def _value(self, masks: np.ndarray) -> np.ndarray:
         clean = self.truth.predict(masks)

@@ -16,7 +16,7 @@ def game_and_exact():
 def test_kernelshap_estimates_shapley_and_is_efficient(game_and_exact):
     game, ex = game_and_exact
     res = spexkit.explain(game, method="kernelshap", budget=1000, seed=0)  # < 2^10: sampled
-    assert res.metadata["queries"] == 1000 and not res.metadata["exhaustive"]
+    assert res.metadata["queries"] <= 1000 and not res.metadata["exhaustive"]  # repeats are free
     np.testing.assert_allclose(res.shapley(), ex.shapley(), atol=0.1)
     full = game.noiseless(np.ones((1, 10), bool))[0] - game.noiseless(np.zeros((1, 10), bool))[0]
     assert res.shapley().sum() == pytest.approx(full)
