@@ -7,21 +7,8 @@ import time
 from .execution import Evaluator
 from .game import Game
 from .interactions import Interactions
-from .solvers import available_methods, get_method
+from .solvers import get_method
 from .validation import check_budget, check_probability, check_random_state
-
-
-def _auto_method(game: Game) -> str:
-    # Exact is cheapest and exact when 2^n is small; larger games need a sparse solver.
-    if game.n_players <= 12:
-        return "exact"
-    for name in ("proxyspex", "spex"):
-        if name in available_methods():
-            return name
-    raise ValueError(
-        f"method='auto' has no solver for n={game.n_players} players in this installation; "
-        f"available: {', '.join(available_methods())}"
-    )
 
 
 def explain(
@@ -85,7 +72,7 @@ def explain(
     if max_degree is not None and (int(max_degree) != max_degree or max_degree < 1):
         raise ValueError(f"max_degree must be a positive int or None, got {max_degree!r}")
     rng = check_random_state(seed)
-    chosen = _auto_method(game) if method == "auto" else method
+    chosen = method
     solver = get_method(chosen)
     if keep is not None:
         options["keep"] = check_probability(keep, "keep")
@@ -99,7 +86,7 @@ def explain(
             evaluator.cache.close()
     result.metadata.update(
         {
-            "method": chosen,
+            "method": result.metadata.get("method", chosen),
             "requested_method": method,
             "queries": evaluator.queries,
             "cache_hits": evaluator.cache_hits,

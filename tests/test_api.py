@@ -57,3 +57,21 @@ def test_auto_uses_exact_on_small_games():
     mob = res.to("mobius")
     assert mob.top(1) == [((0, 1), pytest.approx(1.0))]
     np.testing.assert_allclose(res.shapley(), [0.5, 0.5, 0, 0, 0], atol=1e-12)
+
+
+def test_auto_on_a_hierarchical_planted_game():
+    game = spexkit.games.planted_game(200, n_terms=8, max_degree=3, basis="mobius", hierarchical=True, seed=1)
+    res = spexkit.explain(game, method="auto", budget=2000, max_degree=3, seed=0)
+    info = res.metadata["auto"]
+    assert info["chosen"] == "proxyspex" and info["stages"][0]["samples"] == 500
+    assert res.metadata["queries"] <= 2000
+    assert spexkit.metrics.faithfulness(res, game, truth=game.noiseless) > 0.97
+
+
+def test_auto_falls_back_to_spex_on_parities():
+    game = spexkit.games.planted_game(200, n_terms=6, max_degree=2, degree=2, seed=2)  # pure parities
+    res = spexkit.explain(game, method="auto", budget=3000, max_degree=2, seed=0)
+    info = res.metadata["auto"]
+    assert info["chosen"] == "spex", info
+    assert res.metadata["queries"] <= 3000
+    assert res.terms == game.truth.terms

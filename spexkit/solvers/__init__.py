@@ -32,9 +32,9 @@ def get_method(name: str) -> Callable:
 
 def available_methods() -> list[str]:
     _load_builtin()
-    return ["auto", *sorted(_METHODS)]
+    return sorted(_METHODS)
 
 
 def _load_builtin() -> None:
     # Imported lazily so that importing spexkit stays cheap and free of cycles.
-    from . import baselines, exact, proxyspex, spex  # noqa: F401
+    from . import auto, baselines, exact, proxyspex, spex  # noqa: F401

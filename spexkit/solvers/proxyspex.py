@@ -182,8 +182,25 @@ def proxyspex(
     masks = uniform_masks(n, budget, keep=p_keep, seed=rng)
     values = ev(masks)
     t1 = time.perf_counter()
+    res = fit_samples(masks, values, max_degree, rng, booster_params=booster_params, refit=refit,
+                      pool_size=pool_size, hierarchy=hierarchy, max_terms=max_terms, cv_folds=cv_folds,
+                      tune=tune, labels=ev.game.labels)
+    res.metadata.update({"queries": ev.queries, "keep": p_keep, "time_sampling": t1 - t0})
+    return res
 
-    params = default_booster_params(max_degree, budget, int(rng.integers(2**31 - 1)))
+
+def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, seed=None, *,
+                booster_params: dict | None = None, refit: bool = True, pool_size: int = 3000,
+                hierarchy: str | None = "weak", max_terms: int | None = None, cv_folds: int = 4,
+                tune: bool = False, labels=None) -> Interactions:
+    """ProxySPEX on samples already queried: fit, extract, select, refit (no queries).
+
+    Used by :func:`proxyspex` and by ``method="auto"``, which grows its sample set in stages.
+    """
+    rng = check_random_state(seed)
+    n = masks.shape[1]
+    t1 = time.perf_counter()
+    params = default_booster_params(max_degree, masks.shape[0], int(rng.integers(2**31 - 1)))
     params.update(booster_params or {})
     tuning = None
     if tune:
@@ -195,7 +212,7 @@ def proxyspex(
     t3 = time.perf_counter()
     n_extracted = int(idx.shape[0])
 
-    meta: dict = {"method": "proxyspex", "keep": p_keep, "n_trees": int(booster.num_trees()),
+    meta: dict = {"method": "proxyspex", "n_trees": int(booster.num_trees()),
                   "max_depth": int(params["max_depth"]), "terms_extracted": n_extracted}
     if tuning is not None:
         meta["tuning"] = tuning
@@ -204,10 +221,9 @@ def proxyspex(
                                             hierarchy)
         meta.update(info)
     t4 = time.perf_counter()
-    meta.update({"queries": ev.queries, "terms_kept": int(idx.shape[0]), "time_sampling": t1 - t0,
-                 "time_fit": t2 - t1, "time_extraction": t3 - t2, "time_refit": t4 - t3,
-                 "time_decoding": t4 - t1})
-    return Interactions(idx, coef, n, basis="fourier", labels=ev.game.labels, metadata=meta)
+    meta.update({"terms_kept": int(idx.shape[0]), "time_fit": t2 - t1, "time_extraction": t3 - t2,
+                 "time_refit": t4 - t3, "time_decoding": t4 - t1})
+    return Interactions(idx, coef, n, basis="fourier", labels=labels, metadata=meta)
 
 
 def _pad_to(idx: np.ndarray, width: int, n: int) -> np.ndarray:

@@ -1,0 +1,101 @@
+"""``method="auto"``: spend a budget where it helps most, and say what was done.
+
+Small games (2^n within the budget, n <= 12 by default) are solved exactly. Otherwise:
+
+1. ProxySPEX on a first slice of the budget (a quarter); its cross-validated R² estimates
+   held-out faithfulness for free;
+2. if the proxy is poor (cross-validated R² < 0.9: the game is not hierarchical, e.g. pure
+   parities) and enough budget is left for a SPEX design, run SPEX with the rest and keep
+   whichever result is more faithful on the proxy's samples (which SPEX never saw: a free
+   held-out test);
+3. otherwise, while budget remains and faithfulness is below target: double the proxy's
+   samples and refit, stopping early once the cross-validated R² stops improving.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..execution import as_evaluator
+from ..masks import uniform_masks
+from ..metrics import r2_score
+from ..validation import check_probability, check_random_state
+from . import register
+from .bch import BCHCode
+from .exact import exact
+from .proxyspex import fit_samples
+from .spex import spex
+
+DEFAULT_BUDGET = 2000
+EXACT_MAX_PLAYERS = 12
+
+
+@register("auto")
+def auto(game, budget: int | None = None, max_degree: int | None = None, seed=None, *,
+         keep: float | None = None, target_r2: float = 0.99, min_gain: float = 0.005,
+         first_slice: float = 0.25):
+    """Exact for small games, else ProxySPEX in growing stages, with a SPEX fallback.
+
+    ``metadata["auto"]`` lists every stage (samples, cross-validated R², decision).
+
+    Examples
+    --------
+    >>> from spexkit.games import planted_game
+    >>> game = planted_game(60, n_terms=5, max_degree=2, basis="mobius", seed=0)
+    >>> res = auto(game, budget=1200, max_degree=2, seed=0)
+    >>> res.metadata["auto"]["chosen"]
+    'proxyspex'
+    """
+    ev = as_evaluator(game)
+    n = ev.game.n_players
+    rng = check_random_state(seed)
+    budget = DEFAULT_BUDGET if budget is None else int(budget)
+    if n <= EXACT_MAX_PLAYERS and (1 << n) <= budget:
+        res = exact(ev, max_degree=max_degree)
+        res.metadata["auto"] = {"chosen": "exact", "stages": [], "reason": f"2^{n} <= budget"}
+        return res
+    p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
+    size = max(int(budget * first_slice), 50)
+    masks = np.zeros((0, n), dtype=bool)
+    values = np.zeros(0)
+    t = 3 if max_degree is None else int(max_degree)
+    spex_floor = 24 * (1 + BCHCode(n, min(t, n)).n_checks)  # 3 groups of 8 bins
+    stages, best, prev = [], None, -np.inf
+    while True:
+        new = min(size - masks.shape[0], budget - ev.queries)
+        if new > 0:
+            fresh = uniform_masks(n, new, keep=p_keep, seed=rng)
+            masks = np.vstack([masks, fresh])
+            values = np.concatenate([values, ev(fresh)])
+        res = fit_samples(masks, values, max_degree, rng, labels=ev.game.labels)
+        cv = float(res.metadata.get("cv_r2", 0.0))
+        stages.append({"method": "proxyspex", "samples": int(masks.shape[0]), "cv_r2": cv})
+        if best is None or cv > best[1]:
+            best = (res, cv)
+        left = budget - ev.queries
+        if cv >= target_r2:
+            stages[-1]["decision"] = "target reached"
+            break
+        if cv - prev < min_gain:
+            stages[-1]["decision"] = "stopped improving"
+            break
+        if cv < 0.9 and left >= spex_floor:
+            stages[-1]["decision"] = "not hierarchical enough: SPEX with the rest"
+            break
+        if left <= 0:
+            stages[-1]["decision"] = "budget spent"
+            break
+        prev = cv
+        size = masks.shape[0] + min(masks.shape[0], left)
+    chosen = "proxyspex"
+    left = budget - ev.queries
+    if best[1] < 0.9 and left >= spex_floor:
+        res_spex = spex(ev, budget=left, max_degree=t, seed=rng)
+        held_out = r2_score(values, res_spex.predict(masks))
+        stages.append({"method": "spex", "queries": int(res_spex.metadata["queries"]),
+                       "r2_on_proxy_samples": held_out})
+        if held_out > best[1]:
+            best, chosen = (res_spex, held_out), "spex"
+    result = best[0]
+    result.metadata["auto"] = {"chosen": chosen, "stages": stages, "estimated_r2": best[1]}
+    return result
