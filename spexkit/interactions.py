@@ -167,6 +167,17 @@ class Interactions:
         tuples = _terms.to_tuples(self._idx[ranked], self.n_players)
         return [(t, float(c)) for t, c in zip(tuples, self.coefficients[ranked])]
 
+    def plot(self, kind: str = "top", k: int = 10, order: int | None = None, ax=None):
+        """Matplotlib bars: ``"top"`` terms, or per-player ``"shapley"`` / ``"banzhaf"`` values."""
+        from . import plots
+
+        if kind == "top":
+            return plots.plot_top(self, k=k, order=order, ax=ax)
+        if kind in ("shapley", "banzhaf"):
+            values = self.shapley() if kind == "shapley" else self.banzhaf()
+            return plots.plot_values(values, self.labels, title=f"{kind.capitalize()} values", k=k, ax=ax)
+        raise ValueError(f"unknown plot kind {kind!r}; use 'top', 'shapley' or 'banzhaf'")
+
     def label(self, term: Sequence[int]) -> str:
         """Human-readable name of a term, e.g. ``"not × good"``; the constant is ``"∅"``."""
         return " × ".join(self.labels[i] for i in term) if len(term) else "∅"

@@ -11,6 +11,10 @@ from typing import Sequence
 
 import numpy as np
 
+class NonFiniteValueError(ValueError):
+    """The value function returned NaN or an infinity."""
+
+
 def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:
     """Turn ``seed`` (None, int or Generator) into a ``numpy.random.Generator``.
 
@@ -112,7 +116,7 @@ def check_values(values, batch: int, masks: np.ndarray | None = None) -> np.ndar
             removed = np.flatnonzero(~masks[i]).tolist()
             shown = removed if len(removed) <= 20 else removed[:20] + ["..."]
             where = f" for mask {i} of the batch (removed players: {shown})"
-        raise ValueError(
+        raise NonFiniteValueError(
             f"the value function returned a non-finite value ({out[i]}){where}; "
             f"{int(bad.sum())} of {batch} values are NaN or infinite"
         )
