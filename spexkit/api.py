@@ -47,8 +47,9 @@ def explain(
         Masks handed to the game in one call (default: the game's, else 1024).
     n_jobs, backend : joblib parallelism over batches; ``backend="dask"`` runs on the Dask
         cluster of the active ``distributed.Client``. Keep GPU games in-process.
-    progress : bool, optional
-        Show a progress bar (default: in Jupyter and interactive terminals).
+    progress : bool or progress object, optional
+        Show a progress bar (default: in Jupyter and interactive terminals); an object with
+        ``start(total, desc)``, ``update(n)``, ``close()`` receives the progress instead.
     **options : passed to the method.
 
     Returns

@@ -58,7 +58,8 @@ class Evaluator:
     ----------
     game : Game
     batch_size : masks per call of the value function (default: the game's, else 1024).
-    progress : show a tqdm bar (None: in Jupyter or a terminal).
+    progress : show a tqdm bar (None: in Jupyter or a terminal), or an object with
+        ``start(total, desc)``, ``update(n)`` and ``close()`` that receives the progress.
     cache : None, a path to a SQLite file, or an :class:`~spexkit.cache.EvaluationCache`.
     n_jobs, backend : joblib parallelism over batches (``backend`` any joblib backend name,
         e.g. ``"loky"``, ``"threading"`` or ``"dask"`` with a ``distributed.Client`` running).
@@ -78,7 +79,9 @@ class Evaluator:
         if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.batch_size = int(batch_size or game.batch_size or DEFAULT_BATCH)
-        self.progress = want_progress(progress)
+        # A progress object (e.g. a widget's bar) has start(total, desc), update(n), close().
+        self.reporter = progress if hasattr(progress, "update") else None
+        self.progress = self.reporter is not None or want_progress(progress)
         self.desc = desc
         if n_jobs is None or int(n_jobs) == 0:
             raise ValueError("n_jobs must be a non-zero int (-1 for all cores)")
@@ -119,7 +122,10 @@ class Evaluator:
         chunks = [masks[i : i + step] for i in range(0, masks.shape[0], step)]
         results = np.empty(masks.shape[0])
         bar = None
-        if self.progress:
+        if self.reporter is not None:
+            bar = self.reporter
+            bar.start(masks.shape[0], self.desc)
+        elif self.progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=masks.shape[0], desc=self.desc, unit="query", leave=True)

@@ -61,3 +61,85 @@ def plot_result(result: Interactions, k: int = 10, path=None):
         fig.savefig(path, dpi=120)
         plt.close(fig)
     return fig
+
+
+def _value_colours(values):
+    import matplotlib.pyplot as plt
+
+    values = np.asarray(values, dtype=np.float64)
+    scale = np.abs(values).max() or 1.0
+    cmap = plt.get_cmap("RdBu")
+    return [cmap(0.5 + 0.5 * v / scale) for v in values]
+
+
+def plot_segments(labels, values, title: str = "Shapley value of each part", width: int = 90, ax=None):
+    """The parts in order (words of a prompt, data groups...), each on a background coloured
+    by its value (blue positive, red negative). Returns the axes."""
+    colours = _value_colours(values)
+    lines, line, used = [], [], 0
+    for text, colour in zip(labels, colours):
+        if used + len(text) + 1 > width and line:
+            lines.append(line)
+            line, used = [], 0
+        line.append((text, colour))
+        used += len(text) + 1
+    if line:
+        lines.append(line)
+    ax = _axes(ax, (10, 0.45 * len(lines) + 0.8))
+    ax.axis("off")
+    ax.set_xlim(0, width)
+    ax.set_ylim(-len(lines), 0.5)
+    for row, items in enumerate(lines):
+        x = 0.0
+        for text, colour in items:
+            ax.text(x, -row, text, family="monospace", fontsize=10, va="center",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": colour, "edgecolor": "none"})
+            x += len(text) + 1
+    ax.set_title(title)
+    return ax
+
+
+def plot_network(result: Interactions, k: int = 15, ax=None):
+    """Players on a circle, edges for the k strongest pairwise Möbius interactions (width =
+    strength, blue synergy / red redundancy), node colour = Shapley value. Returns the axes."""
+    mob = result.to("mobius") if result.basis in ("fourier", "mobius") else result
+    pairs = mob.top(k, order=2)
+    players = sorted({i for t, _ in pairs for i in t})
+    ax = _axes(ax, (6, 6))
+    ax.axis("off")
+    ax.set_title("Pairwise interactions")
+    if not players:
+        ax.text(0.5, 0.5, "no pairwise interactions", ha="center", va="center", transform=ax.transAxes)
+        return ax
+    angle = np.linspace(0, 2 * np.pi, len(players), endpoint=False)
+    pos = {p: (np.cos(a), np.sin(a)) for p, a in zip(players, angle)}
+    strongest = max(abs(c) for _, c in pairs)
+    for (i, j), c in pairs:
+        (x0, y0), (x1, y1) = pos[i], pos[j]
+        ax.plot([x0, x1], [y0, y1], color="#1f77b4" if c > 0 else "#d62728",
+                lw=0.5 + 4.5 * abs(c) / strongest, alpha=0.8, zorder=1)
+    if result.basis in ("fourier", "mobius"):
+        shap = result.shapley()
+        colours = _value_colours(shap[players])
+    else:
+        colours = ["#dddddd"] * len(players)
+    for p, colour in zip(players, colours):
+        x, y = pos[p]
+        ax.scatter([x], [y], s=500, color=colour, edgecolors="black", zorder=2)
+        ax.text(1.18 * x, 1.18 * y, result.labels[p], ha="center", va="center", fontsize=9)
+    ax.set_xlim(-1.5, 1.5)
+    ax.set_ylim(-1.5, 1.5)
+    return ax
+
+
+def plot_heatmap(values, row_labels, col_labels, title: str = "Shapley values", ax=None):
+    """A grid of values (e.g. layer x head), diverging colours centred at zero."""
+    values = np.asarray(values, dtype=np.float64)
+    ax = _axes(ax, (0.45 * values.shape[1] + 2, 0.35 * values.shape[0] + 1.5))
+    scale = np.abs(values).max() or 1.0
+    im = ax.imshow(values, cmap="RdBu", vmin=-scale, vmax=scale, aspect="auto")
+    ax.set_xticks(range(values.shape[1]), col_labels)
+    ax.set_yticks(range(values.shape[0]), row_labels)
+    ax.figure.colorbar(im, ax=ax, shrink=0.8)
+    ax.set_title(title)
+    return ax

@@ -1,0 +1,5 @@
+"""Shared pytest setup: headless matplotlib everywhere (tests, doctests, lens tests)."""
+
+import matplotlib
+
+matplotlib.use("Agg")

@@ -1,0 +1,67 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import spexkit
+from spexkit import plots
+from spexkit.games import planted_game
+from spexkit.widgets import ExplainerWidget
+
+
+@pytest.fixture
+def game():
+    return planted_game(40, n_terms=5, max_degree=2, basis="mobius", seed=3)
+
+
+def test_widget_run_and_counterfactual_check(game):
+    w = ExplainerWidget(lambda: game, method="spex", budget=900, max_order=2, player_plot="segments")
+    w.budget.value = 1200  # a user changes a control before running
+    res = w.run()
+    assert res.metadata["queries"] <= 1200
+    assert "spex" in w.status.value and w.bar.value == w.bar.max
+    assert len(w.choice.options) > 0 and not w.check_button.disabled
+    term = w.choice.value
+    out = w.check(term)
+    assert out["actual"] == pytest.approx(out["predicted"], abs=1e-6)
+    assert "Removing" in w.check_result.value
+
+
+def test_widget_shows_errors_instead_of_raising():
+    def broken():
+        raise ValueError("empty prompt")
+
+    w = ExplainerWidget(broken)
+    w.run_button.click()
+    assert "empty prompt" in w.status.value
+
+
+def test_check_before_run_is_refused(game):
+    w = ExplainerWidget(lambda: game)
+    with pytest.raises(RuntimeError, match="run"):
+        w.check((0,))
+
+
+def test_plots_draw_what_they_say(game):
+    res = game.truth
+    ax = plots.plot_top(res, k=3)
+    assert len(ax.patches) == 3
+    ax = plots.plot_values(res.shapley(), res.labels, k=7)
+    assert len(ax.patches) == 7
+    ax = plots.plot_segments(["the", "movie", "was", "great"], [0.1, -0.2, 0.0, 0.9])
+    assert [t.get_text() for t in ax.texts] == ["the", "movie", "was", "great"]
+    ax = plots.plot_network(res, k=5)
+    n_pairs = len(res.top(5, order=2))
+    assert len(ax.lines) == n_pairs
+    ax = plots.plot_heatmap(np.arange(6.0).reshape(2, 3), ["L0", "L1"], ["H0", "H1", "H2"])
+    assert ax.images
+    fig = plots.plot_result(res, k=4)
+    assert len(fig.axes) == 2
+    plt.close("all")
+
+
+def test_result_plot_method(game):
+    ax = game.truth.plot("shapley", k=4)
+    assert len(ax.patches) == 4
+    with pytest.raises(ValueError, match="kind"):
+        game.truth.plot("pie")
+    plt.close("all")
