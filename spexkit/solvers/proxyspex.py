@@ -26,6 +26,8 @@ from . import register
 from .omp import Heredity, cv_path_length, omp_path
 
 DEFAULT_BUDGET = 1000
+# Below this cross-validated R² the selected terms are compared with the raw tree spectrum.
+SELECTION_DOUBT = 0.9
 _HEREDITY_STRENGTH = {"weak": 0.0, "strong": 1.0}
 
 
@@ -217,13 +219,29 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     if tuning is not None:
         meta["tuning"] = tuning
     if refit and n_extracted:
-        idx, coef, info = _select_and_refit(masks, values, idx, coef, pool_size, max_terms, cv_folds, rng,
-                                            hierarchy)
+        sel_idx, sel_coef, info = _select_and_refit(masks, values, idx, coef, pool_size, max_terms, cv_folds,
+                                                    rng, hierarchy)
         meta.update(info)
+        keep_selection = True
+        if info["cv_r2"] < SELECTION_DOUBT:
+            # With few samples the selection can overfit; then the booster's own spectrum
+            # may generalise better. One extra fit on 3/4 of the samples tells which.
+            meta["raw_holdout_r2"] = _raw_holdout_r2(masks, values, params, rng)
+            keep_selection = info["cv_r2"] >= meta["raw_holdout_r2"]
+        meta["selection"] = "refit" if keep_selection else "raw spectrum"
+        if keep_selection:
+            idx, coef = sel_idx, sel_coef
     t4 = time.perf_counter()
     meta.update({"terms_kept": int(idx.shape[0]), "time_fit": t2 - t1, "time_extraction": t3 - t2,
                  "time_refit": t4 - t3, "time_decoding": t4 - t1})
     return Interactions(idx, coef, n, basis="fourier", labels=labels, metadata=meta)
+
+
+def _raw_holdout_r2(masks, values, params, rng) -> float:
+    order = rng.permutation(masks.shape[0])
+    val, train = order[: masks.shape[0] // 4], order[masks.shape[0] // 4 :]
+    booster = fit_booster(masks[train], values[train], params)
+    return r2_score(values[val], booster.predict(masks[val].astype(np.float32)))
 
 
 def _pad_to(idx: np.ndarray, width: int, n: int) -> np.ndarray:
