@@ -132,3 +132,17 @@ def test_same_seed_same_result():
     a = spex(game, budget=1000, max_degree=3, seed=4)
     b = spex(game, budget=1000, max_degree=3, seed=4)
     assert a.terms == b.terms
+
+
+def test_pruned_terms_do_not_cycle_until_max_rounds():
+    """A term pruned by the joint fit must not be re-accepted forever (was a livelock)."""
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        players = rng.choice(1000, size=20, replace=False)
+        terms = [tuple(sorted(players[2 * i : 2 * i + 2])) for i in range(10)] + [(int(p),) for p in players]
+        coefs = rng.uniform(1, 2, size=len(terms)) * rng.choice([-1, 1], size=len(terms))
+        game = PlantedGame(spexkit.Interactions(terms, coefs, 1000), seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = spex(game, budget=700, max_degree=2, seed=seed)
+        assert len(res.metadata["rounds"]) < 20

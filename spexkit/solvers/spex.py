@@ -26,6 +26,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .. import masks as _masks
 from .. import terms as _terms
@@ -239,7 +240,9 @@ def spex(
     values = ev(masks)
     t2 = time.perf_counter()
     state = _BinState(design, values)
-    idx, coef, rounds = _peel(state, design, chase_bits, z_threshold, agreement, max_rounds)
+    # Decoding works on small matrices: one BLAS thread is faster than contended many.
+    with threadpool_limits(1):
+        idx, coef, rounds = _peel(state, design, chase_bits, z_threshold, agreement, max_rounds)
     t3 = time.perf_counter()
 
     resid = state.sample_energy(state.R)
@@ -280,6 +283,7 @@ def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agree
     support = np.zeros((0, 0), dtype=np.int64)
     coef = np.zeros(0)
     rounds = []
+    pruned: dict[tuple[int, ...], int] = {}
     start_energy = state.sample_energy(state.U)
     for _ in range(max_rounds):
         resid = state.sample_energy(state.R)
@@ -290,7 +294,11 @@ def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agree
         cand = _candidates(state, design, code, chase_bits, threshold)
         if cand.shape[0]:
             # Drop candidates already in the support.
-            known = {tuple(r) for r in _terms.to_tuples(support, n)}
+            # Terms already in the support, or pruned twice, are not proposed again: a pruned
+            # term re-accepted every round would otherwise cycle until max_rounds. (Once is
+            # forgiven: early thresholds are high while much signal is still unexplained.)
+            blocked = {t for t, times in pruned.items() if times >= 2}
+            known = {tuple(r) for r in _terms.to_tuples(support, n)} | blocked
             cand_t = _terms.to_tuples(cand, n)
             fresh = np.array([t not in known for t in cand_t], dtype=bool)
             cand = cand[fresh]
@@ -307,6 +315,8 @@ def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agree
         sigma = np.sqrt(resid / max(state.n_samples, 1))
         weak = np.abs(coef) <= z * sigma / np.sqrt(state.n_samples)
         if weak.any() and not weak.all():
+            for t in _terms.to_tuples(support[weak], n):
+                pruned[t] = pruned.get(t, 0) + 1
             support = support[~weak]
             coef, _ = state.fit(support)
     if support.shape[0]:
