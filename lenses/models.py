@@ -79,7 +79,9 @@ def load_causal_lm(name: str = "smollm2", device: str | None = None, dtype=None)
 
     Examples
     --------
-    >>> model, tok = load_causal_lm("smollm2")  # doctest: +SKIP
+    >>> model, tok = load_causal_lm("smollm2")
+    >>> type(model).__name__, tok.pad_token is not None
+    ('LlamaForCausalLM', True)
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

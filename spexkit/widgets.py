@@ -116,8 +116,10 @@ class ExplainerWidget:
         self.status.value = "building the game..."
         self.game = self.build_game()
         progress = WidgetProgress(self.bar, self.status)
+        # Exact transforms need no order bound; truncating them would bias the check below.
+        order = None if self.method.value == "exact" else int(self.max_order.value)
         self.result = explain(self.game, method=self.method.value, budget=int(self.budget.value),
-                              max_degree=int(self.max_order.value), seed=int(self.seed.value), progress=progress)
+                              max_degree=order, seed=int(self.seed.value), progress=progress)
         self.status.value = (f"{self.result.metadata['method']}: {self.result.metadata['queries']} queries, "
                              f"{self.result.metadata['time_total']:.1f} s")
         self._show()

@@ -1,0 +1,132 @@
+"""Batched head ablation through TransformerLens hooks on ``blocks.{l}.attn.hook_z``.
+
+A batch of masks costs one forward pass: the prompt batch is repeated once per mask, and
+one hook per layer replaces the ablated heads' outputs row block by row block. The hooks
+live only for that forward pass (``model.hooks``), so a failed forward leaves the model
+clean.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+ABLATIONS = ("zero", "mean", "resample")
+
+
+def hook_name(layer: int) -> str:
+    """The TransformerLens name of a layer's per-head attention output."""
+    return f"blocks.{layer}.attn.hook_z"
+
+
+def check_hooked_model(model) -> None:
+    """Fail clearly unless ``model`` is a TransformerLens model with per-head output hooks."""
+    cfg = getattr(model, "cfg", None)
+    hook_dict = getattr(model, "hook_dict", None)
+    if cfg is None or hook_dict is None or not hasattr(model, "hooks"):
+        raise TypeError(
+            f"HeadLens needs a TransformerLens model (HookedTransformer or TransformerBridge), got "
+            f"{type(model).__name__}; load one with transformer_lens or pass model='smollm2'"
+        )
+    missing = [hook_name(l) for l in range(cfg.n_layers) if hook_name(l) not in hook_dict]
+    if missing:
+        raise TypeError(f"{type(model).__name__} has no per-head output hooks: missing {missing[:3]}")
+
+
+def check_ablation(ablation: str) -> str:
+    if ablation not in ABLATIONS:
+        raise ValueError(f"unknown ablation {ablation!r}; use one of {', '.join(ABLATIONS)}")
+    return ablation
+
+
+def reference_z(model, tokens, layers: Sequence[int]) -> dict[int, "torch.Tensor"]:
+    """Each layer's ``hook_z`` on ``tokens``: shape (batch, seq, n_heads, d_head)."""
+    names = {hook_name(l) for l in layers}
+    _, cache = model.run_with_cache(tokens, names_filter=lambda name: name in names)
+    return {l: cache[hook_name(l)] for l in layers}
+
+
+def replacements(model, tokens, layers: Sequence[int], ablation: str, reference=None,
+                 seed=0) -> dict[int, "torch.Tensor"]:
+    """What an ablated head outputs instead, per layer, broadcastable to (batch, seq, heads, d_head).
+
+    ``zero``: zeros. ``mean``: the mean over the reference prompts at each position (a causal
+    model's ``z`` at position p depends only on tokens up to p, so a longer reference is cut
+    to the prompts' length). ``resample``: the output on another prompt; prompt i always
+    takes reference row ``pairing[i]`` (fixed by ``seed``), so the game stays deterministic.
+    With no reference, the prompts themselves serve, and resampling never pairs a prompt with
+    itself.
+    """
+    import torch
+
+    check_ablation(ablation)
+    batch, seq = tokens.shape
+    cfg = model.cfg
+    if ablation == "zero":
+        return {l: torch.zeros((), dtype=cfg.dtype, device=tokens.device) for l in layers}
+    own = reference is None
+    ref = tokens if own else reference
+    if ref.shape[1] < seq:
+        raise ValueError(f"reference prompts have {ref.shape[1]} tokens, shorter than the prompts' {seq}: "
+                         f"{ablation} ablation needs a reference activation at every position")
+    if ablation == "mean" and ref.shape[0] < 2:
+        raise ValueError("mean ablation over one prompt leaves its heads unchanged: pass more prompts or a "
+                         "reference batch (reference=...)")
+    ref = ref[:, :seq]
+    z = reference_z(model, ref, layers)
+    if ablation == "mean":
+        return {l: z[l].mean(0, keepdim=True) for l in layers}
+    rng = np.random.default_rng(seed)
+    if own:
+        if batch < 2:
+            raise ValueError("resample ablation needs at least 2 prompts or a reference batch")
+        pairing = (np.arange(batch) + rng.integers(1, batch)) % batch  # a shift: nobody keeps its own
+    else:
+        pairing = rng.integers(0, ref.shape[0], size=batch)
+    idx = torch.as_tensor(pairing, device=tokens.device)
+    return {l: z[l][idx] for l in layers}
+
+
+def make_hook(keep: "torch.Tensor", replacement: "torch.Tensor", n_prompts: int) -> Callable:
+    """A ``hook_z`` hook: row block b (one mask's prompts) keeps the heads ``keep[b]`` marks.
+
+    ``keep``: bool (n_masks, n_heads) on the model's device.
+    """
+    import torch
+
+    def ablate_heads(z, hook):
+        rows, seq, n_heads, d_head = z.shape
+        z = z.view(keep.shape[0], n_prompts, seq, n_heads, d_head)
+        new = torch.where(keep[:, None, None, :, None], z, replacement.to(z.dtype))
+        return new.view(rows, seq, n_heads, d_head)
+
+    return ablate_heads
+
+
+def ablated_logits(model, tokens, keep: np.ndarray, layers: Sequence[int],
+                   replacement: dict[int, "torch.Tensor"]):
+    """Logits of ``tokens`` under each mask, in one forward pass.
+
+    Parameters
+    ----------
+    tokens : LongTensor (n_prompts, seq)
+    keep : bool array (n_masks, len(layers), n_heads); True = the head is kept.
+    layers : the layers ``keep`` covers (heads of other layers are always kept).
+    replacement : from :func:`replacements`.
+
+    Returns
+    -------
+    logits : Tensor (n_masks * n_prompts, seq, d_vocab); rows of mask b are
+        ``b * n_prompts .. (b + 1) * n_prompts - 1``.
+    """
+    import torch
+
+    n_masks = keep.shape[0]
+    n_prompts = tokens.shape[0]
+    keep_t = torch.as_tensor(np.ascontiguousarray(keep), device=tokens.device)
+    hooks = [(hook_name(l), make_hook(keep_t[:, j], replacement[l], n_prompts))
+             for j, l in enumerate(layers) if not bool(keep[:, j].all())]
+    repeated = tokens.repeat(n_masks, 1)
+    with model.hooks(fwd_hooks=hooks):
+        return model(repeated, return_type="logits")

@@ -1,0 +1,283 @@
+"""HeadLens: attention heads as players, silenced through TransformerLens hooks."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Sequence
+
+import numpy as np
+
+from spexkit.game import Game
+from spexkit.lens import Lens
+
+from .ablation import ablated_logits, check_ablation, check_hooked_model, replacements
+from .metrics import check_answers, get_metric
+
+_LABEL = re.compile(r"^L(\d+)H(\d+)$")
+
+#: logits held in memory by one forward pass (floats); sets the default masks per forward
+_LOGIT_BUDGET = 2**26
+
+
+def head_label(layer: int, head: int) -> str:
+    """``"L{layer}H{head}"``, the name TransformerLens users already know."""
+    return f"L{layer}H{head}"
+
+
+class HeadLens(Lens):
+    """Players are attention heads; removing one replaces its output in ``hook_z``.
+
+    Parameters
+    ----------
+    model : transformer_lens.HookedTransformer or str
+        A TransformerLens model (``HookedTransformer``, or a ``TransformerBridge`` with the
+        same hook names), or a name: ``"smollm2"`` loads SmolLM2-135M-Instruct offline.
+    ablation : {"mean", "zero", "resample"}
+        What a removed head outputs: the mean of its output over a reference batch (per
+        position), zeros, or its output on another reference prompt (a fixed pairing).
+    metric : {"logprob", "logit_diff", "loss", "accuracy"} or callable
+        The value read from the logits, averaged over the prompts. A callable takes
+        ``(logits, tokens)`` of shapes (rows, seq, vocab) and (rows, seq) and returns one
+        value per row. See :func:`lenses.heads.metrics.get_metric`.
+    keep : float, optional
+        Probability that sampling methods keep a head. Default: 0.9 for games of more than
+        32 heads (ablating half the heads of a real LLM destroys it), else 0.5.
+    batch_size : int, optional
+        Masks evaluated in one forward pass (the prompts are repeated once per mask).
+        Default: as many as fit about 256 MB of logits, at most 64.
+    device : str, optional
+        Where a model loaded by name goes (``"auto"``: the GPU when there is one); a model
+        passed in is moved there. Default: CPU for names, the model's device otherwise.
+    seed : int
+        Fixes the pairing of prompts with reference prompts in resample ablation.
+
+    Attributes
+    ----------
+    model_ : the TransformerLens model (loaded on first use when ``model`` is a name).
+
+    Examples
+    --------
+    >>> import spexkit
+    >>> from lenses.heads import HeadLens, induction_model
+    >>> model, tokens = induction_model()
+    >>> lens = HeadLens(model, ablation="mean", metric="logprob")
+    >>> game = lens.game(tokens)
+    >>> game.n_players, game.labels[:3]
+    (8, ['L0H0', 'L0H1', 'L0H2'])
+    >>> full = lens.evaluate(game, removed=[])
+    >>> broken = lens.evaluate(game, removed=[game.labels.index("L0H1")])
+    >>> bool(full > broken + 1.0)  # the previous-token head carries induction
+    True
+    """
+
+    name = "heads"
+
+    def __init__(self, model="smollm2", ablation: str = "mean", metric="logprob", *,
+                 keep: float | None = None, batch_size: int | None = None, device: str | None = None,
+                 seed: int = 0) -> None:
+        self.model = model
+        self.ablation = ablation
+        self.metric = metric
+        self.keep = keep
+        self.batch_size = batch_size
+        self.device = device
+        self.seed = seed
+        check_ablation(ablation)
+        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+
+    # ------------------------------------------------------------------ model
+    @property
+    def model_(self):
+        if getattr(self, "_model", None) is None:
+            if isinstance(self.model, str):
+                from .loading import load_hooked
+
+                model = load_hooked(self.model, device=self.device)
+            else:
+                model = self.model
+                check_hooked_model(model)
+                if self.device is not None:
+                    from .loading import resolve_device
+
+                    model.to(resolve_device(self.device))
+            check_hooked_model(model)
+            self._model = model
+        return self._model
+
+    def _model_identity(self) -> str:
+        """Hash of the model's name and every weight (computed once per lens)."""
+        if getattr(self, "_model_id", None) is None:
+            import torch
+
+            h = hashlib.blake2b(digest_size=16)
+            h.update(str(getattr(self.model_.cfg, "model_name", type(self.model_).__name__)).encode())
+            with torch.inference_mode():
+                for name, p in self.model_.state_dict().items():
+                    h.update(name.encode())
+                    h.update(p.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+            self._model_id = h.hexdigest()
+        return self._model_id
+
+    # ------------------------------------------------------------------ inputs
+    def _tokens(self, tokens):
+        import torch
+
+        model = self.model_
+        if isinstance(tokens, str) or (isinstance(tokens, (list, tuple)) and tokens and isinstance(tokens[0], str)):
+            texts = [tokens] if isinstance(tokens, str) else list(tokens)
+            lengths = {int(model.to_tokens(t).shape[1]) for t in texts}
+            if len(lengths) > 1:
+                raise ValueError(f"the prompts tokenize to different lengths {sorted(lengths)}; pass prompts of "
+                                 "equal length in tokens, or a token tensor")
+            tokens = model.to_tokens(texts)
+        t = torch.as_tensor(np.asarray(tokens) if not torch.is_tensor(tokens) else tokens)
+        if t.ndim == 1:
+            t = t[None, :]
+        if t.ndim != 2 or t.shape[1] < 2 or t.shape[0] < 1:
+            raise ValueError(f"tokens must be (n_prompts, seq) with seq >= 2, got shape {tuple(t.shape)}")
+        if t.dtype.is_floating_point or t.dtype == torch.bool:
+            raise TypeError(f"tokens must be integer token ids, got {t.dtype}")
+        vocab = model.cfg.d_vocab
+        if int(t.min()) < 0 or int(t.max()) >= vocab:
+            raise ValueError(f"token ids must lie in [0, {vocab - 1}], got [{int(t.min())}, {int(t.max())}]")
+        if t.shape[1] > model.cfg.n_ctx:
+            raise ValueError(f"prompts have {t.shape[1]} tokens, more than the model's context {model.cfg.n_ctx}")
+        return t.long().to(model.cfg.device)
+
+    def players(self, layers=None, heads=None) -> list[tuple[int, int]]:
+        """The (layer, head) players for a choice of layers or of heads.
+
+        ``heads``: (layer, head) pairs or labels like ``"L1H3"``; ``layers``: ints. At most
+        one of the two; neither means every head of every layer.
+
+        Examples
+        --------
+        >>> from lenses.heads import HeadLens, induction_model
+        >>> HeadLens(induction_model()[0]).players(heads=["L1H3", (0, 2)])
+        [(0, 2), (1, 3)]
+        """
+        cfg = self.model_.cfg
+        if layers is not None and heads is not None:
+            raise ValueError("choose players by layers or by heads, not both")
+        if heads is not None:
+            out = set()
+            for h in heads:
+                if isinstance(h, str):
+                    m = _LABEL.match(h)
+                    if not m:
+                        raise ValueError(f"head labels look like 'L3H5', got {h!r}")
+                    h = (int(m[1]), int(m[2]))
+                layer, head = (int(x) for x in h)
+                self._check_layer(layer)
+                if not 0 <= head < cfg.n_heads:
+                    raise ValueError(f"head {head} out of range: layer {layer} has heads 0 .. {cfg.n_heads - 1}")
+                out.add((layer, head))
+            if not out:
+                raise ValueError("heads is empty")
+            return sorted(out)
+        if layers is None:
+            layers = range(cfg.n_layers)
+        elif isinstance(layers, (int, np.integer)):
+            layers = [layers]
+        chosen = sorted({self._check_layer(l) for l in layers})
+        if not chosen:
+            raise ValueError("layers is empty")
+        return [(l, h) for l in chosen for h in range(cfg.n_heads)]
+
+    def _check_layer(self, layer) -> int:
+        n = self.model_.cfg.n_layers
+        if isinstance(layer, bool) or int(layer) != layer or not 0 <= int(layer) < n:
+            raise ValueError(f"unknown layer {layer!r}: the model has layers 0 .. {n - 1}")
+        return int(layer)
+
+    # ------------------------------------------------------------------ game
+    def game(self, tokens, layers=None, *, heads=None, positions=None, answers=None, reference=None) -> Game:
+        """The Game whose players are the chosen heads (True in a mask = the head runs).
+
+        Parameters
+        ----------
+        tokens : LongTensor or array (n_prompts, seq), or str / list of str
+            The prompt batch; every mask is evaluated on all of it and the metric averaged.
+        layers : int or sequence of int, optional
+            Every head of these layers is a player (default: all layers).
+        heads : sequence of (layer, head) or labels, optional
+            Exactly these heads are players (instead of ``layers``).
+        positions : "last", "all", int or sequence of int, optional
+            Tokens scored by ``"logprob"`` / ``"accuracy"``: each is predicted from the
+            tokens before it (default: the last token).
+        answers : (correct, wrong), optional
+            Token ids or strings for ``metric="logit_diff"``.
+        reference : tokens, optional
+            Reference batch for mean and resample ablation (default: the prompts).
+
+        Returns
+        -------
+        spexkit.Game
+            Labels ``"L{layer}H{head}"``; a fingerprint of the model weights, prompts and
+            settings keys the on-disk cache.
+        """
+        import torch
+
+        model = self.model_
+        toks = self._tokens(tokens)
+        players = self.players(layers, heads)
+        layer_list = sorted({l for l, _ in players})
+        col = {l: j for j, l in enumerate(layer_list)}
+        rows = np.array([col[l] for l, _ in players])
+        cols = np.array([h for _, h in players])
+        n_prompts, seq = toks.shape
+        ref = None if reference is None else self._tokens(reference)
+        to_token = None
+        if answers is not None:
+            def to_token(s):
+                return int(model.to_single_token(s))
+        answer_ids = check_answers(answers, n_prompts, to_token)
+        metric = get_metric(self.metric, seq=seq, positions=positions, answers=answer_ids)
+        with torch.inference_mode():
+            repl = replacements(model, toks, layer_list, self.ablation, ref, seed=self.seed)
+        per_forward = self.batch_size or max(1, min(64, _LOGIT_BUDGET // (n_prompts * seq * model.cfg.d_vocab)))
+        n_heads = model.cfg.n_heads
+
+        def value(masks: np.ndarray) -> np.ndarray:
+            masks = np.asarray(masks, dtype=bool)
+            out = np.empty(masks.shape[0])
+            with torch.inference_mode():
+                for start in range(0, masks.shape[0], per_forward):
+                    chunk = masks[start:start + per_forward]
+                    keep = np.ones((chunk.shape[0], len(layer_list), n_heads), dtype=bool)
+                    keep[:, rows, cols] = chunk
+                    logits = ablated_logits(model, toks, keep, layer_list, repl)
+                    rep = toks.repeat(chunk.shape[0], 1)
+                    vals = torch.as_tensor(metric(logits, rep)).reshape(chunk.shape[0], n_prompts)
+                    out[start:start + chunk.shape[0]] = vals.mean(1).double().cpu().numpy()
+            return out
+
+        keep_p = self.keep if self.keep is not None else (0.9 if len(players) > 32 else 0.5)
+        settings = repr((self.ablation, self.metric if isinstance(self.metric, str) else
+                         getattr(self.metric, "__qualname__", repr(self.metric)), positions, answer_ids,
+                         self.seed, players))
+        h = hashlib.blake2b(digest_size=16)
+        for part in (toks, ref):
+            if part is not None:
+                h.update(part.cpu().numpy().tobytes())
+        h.update(settings.encode())
+        fingerprint = f"heads|{self._model_identity()}|{h.hexdigest()}"
+        game = Game(value, len(players), labels=[head_label(l, hd) for l, hd in players], keep=keep_p,
+                    fingerprint=fingerprint)
+        game.players = players  # (layer, head) of each player, for plots and widgets
+        return game
+
+    def evaluate(self, game: Game, removed: Sequence[int] = ()) -> float:
+        """The metric with exactly the heads ``removed`` (player indices) ablated.
+
+        Runs the model (no surrogate, no cache).
+        """
+        return game.value_of(removed)
+
+    def widget(self, tokens=None, **kwargs):
+        """The Jupyter widget for this lens (see :func:`lenses.heads.widget.head_widget`)."""
+        from .widget import head_widget
+
+        return head_widget(self, tokens, **kwargs).widget

@@ -1,0 +1,121 @@
+"""Metrics: one number per prompt row, read from the logits of an ablated forward pass.
+
+Every metric has the signature ``metric(logits, tokens) -> Tensor (rows,)`` with ``logits``
+(rows, seq, d_vocab) and ``tokens`` (rows, seq); the lens averages the rows of each mask.
+The built-ins are made by :func:`get_metric`, which binds what they need (the scored
+positions, the answer tokens).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+METRICS = ("logprob", "logit_diff", "loss", "accuracy")
+
+
+def target_positions(positions, seq: int) -> list[int]:
+    """Indices p of the tokens a metric predicts (each read from the logits at p - 1).
+
+    ``None`` or ``"last"``: the last token; ``"all"``: every token after the first; an int or
+    a sequence of ints (negative ones count from the end).
+    """
+    if positions is None or positions == "last":
+        return [seq - 1]
+    if positions == "all":
+        return list(range(1, seq))
+    items = [positions] if isinstance(positions, (int,)) else list(positions)
+    out = []
+    for p in items:
+        if int(p) != p:
+            raise ValueError(f"positions must be ints, 'last' or 'all', got {positions!r}")
+        q = int(p) + seq if p < 0 else int(p)
+        if not 1 <= q < seq:
+            raise ValueError(f"position {p} is not a predicted token of a {seq}-token prompt (use 1 .. {seq - 1})")
+        out.append(q)
+    if not out:
+        raise ValueError("positions is empty")
+    return out
+
+
+def _token_logprobs(logits, tokens, positions):
+    import torch
+
+    pos = torch.as_tensor(positions, device=logits.device)
+    logp = logits[:, pos - 1].log_softmax(-1)
+    return logp, logp.gather(-1, tokens[:, pos, None])[..., 0]
+
+
+def get_metric(metric, *, seq: int, positions=None, answers=None) -> Callable:
+    """The metric function ``(logits, tokens) -> Tensor (rows,)``.
+
+    - ``"logprob"``: mean log-probability of the true next token at the scored positions.
+    - ``"accuracy"``: fraction of scored positions where the true token is the top guess.
+    - ``"loss"``: mean next-token cross-entropy over the whole prompt (lower is better).
+    - ``"logit_diff"``: logit of ``answers[0]`` minus logit of ``answers[1]`` after the last
+      prompt token; ``answers`` are (correct, wrong) token ids, one each or one per prompt.
+    - a callable ``(logits, tokens) -> Tensor (rows,)``, used as it is.
+    """
+    if callable(metric):
+        return metric
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)} or a callable "
+                         "(logits, tokens) -> one value per row")
+    if metric == "logit_diff":
+        if answers is None:
+            raise ValueError("metric='logit_diff' needs answers=(correct, wrong) token ids")
+        correct, wrong = answers
+
+        def logit_diff(logits, tokens):
+            import torch
+
+            last = logits[:, -1]
+            rows = last.shape[0]
+            c = torch.as_tensor(correct, device=last.device).reshape(-1)
+            w = torch.as_tensor(wrong, device=last.device).reshape(-1)
+            c = c.repeat(rows // c.numel()) if c.numel() > 1 else c.expand(rows)
+            w = w.repeat(rows // w.numel()) if w.numel() > 1 else w.expand(rows)
+            return last.gather(-1, c[:, None])[:, 0] - last.gather(-1, w[:, None])[:, 0]
+
+        return logit_diff
+    if answers is not None:
+        raise ValueError(f"answers only go with metric='logit_diff', not {metric!r}")
+    if metric == "loss":
+        pos = target_positions("all", seq)
+
+        def loss(logits, tokens):
+            return -_token_logprobs(logits, tokens, pos)[1].mean(-1)
+
+        return loss
+    pos = target_positions(positions, seq)
+    if metric == "logprob":
+
+        def logprob(logits, tokens):
+            return _token_logprobs(logits, tokens, pos)[1].mean(-1)
+
+        return logprob
+
+    def accuracy(logits, tokens):
+        import torch
+
+        guess = logits[:, torch.as_tensor(pos, device=logits.device) - 1].argmax(-1)
+        return (guess == tokens[:, pos]).float().mean(-1)
+
+    return accuracy
+
+
+def check_answers(answers, n_prompts: int, to_token: Callable[[str], int] | None = None):
+    """(correct, wrong) as int lists; strings go through ``to_token`` (one token each)."""
+    if answers is None:
+        return None
+    if len(answers) != 2:
+        raise ValueError(f"answers must be a pair (correct, wrong), got {answers!r}")
+    out = []
+    for side in answers:
+        items = [side] if isinstance(side, (int, str)) or not isinstance(side, Sequence) else list(side)
+        if hasattr(side, "tolist"):
+            items = side.reshape(-1).tolist()
+        ids = [to_token(x) if isinstance(x, str) else int(x) for x in items]
+        if len(ids) not in (1, n_prompts):
+            raise ValueError(f"answers need one token or one per prompt ({n_prompts}), got {len(ids)}")
+        out.append(ids)
+    return tuple(out)

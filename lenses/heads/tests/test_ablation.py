@@ -1,0 +1,184 @@
+"""Batched hook ablation: equal to one mask at a time, right statistics, scoped hooks, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from lenses.heads import HeadLens
+from lenses.heads.ablation import hook_name
+
+
+def random_masks(n, n_players, seed=0):
+    rng = np.random.default_rng(seed)
+    masks = rng.random((n, n_players)) < 0.5
+    masks[0] = True
+    masks[1] = False
+    return masks
+
+
+@pytest.mark.parametrize("ablation", ["zero", "mean", "resample"])
+@pytest.mark.parametrize("metric", ["logprob", "loss"])
+def test_batched_equals_one_mask_at_a_time(tiny_model, tiny_tokens, ablation, metric):
+    lens = HeadLens(tiny_model, ablation=ablation, metric=metric, batch_size=16)
+    game = lens.game(tiny_tokens)
+    masks = random_masks(12, game.n_players)
+    batched = game(masks)
+    single = np.array([game(m[None])[0] for m in masks])
+    np.testing.assert_allclose(batched, single, atol=1e-5, rtol=0)
+    # chunking inside one call of fn gives the same values
+    chunked = HeadLens(tiny_model, ablation=ablation, metric=metric, batch_size=5).game(tiny_tokens)(masks)
+    np.testing.assert_allclose(batched, chunked, atol=1e-5, rtol=0)
+    assert np.ptp(batched) > 1e-3  # the masks do change the metric
+
+
+def test_a_batch_of_masks_is_one_forward_pass(tiny_model, tiny_tokens):
+    game = HeadLens(tiny_model, batch_size=64).game(tiny_tokens)
+    calls = []
+    handle = tiny_model.embed.register_forward_hook(lambda mod, inp, out: calls.append(inp[0].shape[0]))
+    try:
+        game(random_masks(10, game.n_players))
+    finally:
+        handle.remove()
+    assert calls == [10 * tiny_tokens.shape[0]]
+
+
+def manual_value(model, tokens, removed, replacement_of):
+    """Metric with heads removed, one hook per head, written independently of the lens."""
+    def hook(z, hook):
+        layer = int(hook.name.split(".")[1])
+        z = z.clone()
+        for l, h in removed:
+            if l == layer:
+                z[:, :, h] = replacement_of(layer, h, z.shape)
+        return z
+
+    logits = model.run_with_hooks(tokens, fwd_hooks=[(hook_name(l), hook) for l in range(model.cfg.n_layers)])
+    logp = logits[:, -2].log_softmax(-1).gather(-1, tokens[:, -1:])[:, 0]
+    return float(logp.mean())
+
+
+def test_mean_ablation_uses_the_reference_statistics(tiny_model, tiny_tokens):
+    g = torch.Generator().manual_seed(5)
+    reference = torch.randint(0, 20, (6, 12), generator=g)  # longer: cut to the prompts' length
+    _, cache = tiny_model.run_with_cache(reference[:, :10])
+    removed = [(0, 1), (1, 0), (1, 2)]
+
+    def mean_of(layer, head, shape):
+        return cache[hook_name(layer)][:, :, head].mean(0)  # per position, over the reference batch
+
+    expected = manual_value(tiny_model, tiny_tokens, removed, mean_of)
+    lens = HeadLens(tiny_model, ablation="mean")
+    game = lens.game(tiny_tokens, reference=reference)
+    got = lens.evaluate(game, removed=[game.labels.index(f"L{l}H{h}") for l, h in removed])
+    assert got == pytest.approx(expected, abs=1e-5)
+    # the prompts' own mean is a different statistic, hence a different value
+    own = lens.game(tiny_tokens)
+    assert abs(lens.evaluate(own, removed=[own.labels.index(f"L{l}H{h}") for l, h in removed]) - got) > 1e-4
+
+
+def test_zero_and_resample_ablation_match_manual_hooks(tiny_model, tiny_tokens):
+    removed = [(0, 2), (1, 1)]
+    lens = HeadLens(tiny_model, ablation="zero")
+    game = lens.game(tiny_tokens)
+    idx = [game.labels.index(f"L{l}H{h}") for l, h in removed]
+    zero = manual_value(tiny_model, tiny_tokens, removed, lambda l, h, shape: 0.0)
+    assert lens.evaluate(game, idx) == pytest.approx(zero, abs=1e-5)
+    # resample with a one-row reference: every prompt takes that row's head outputs
+    reference = tiny_tokens[2:3]
+    _, cache = tiny_model.run_with_cache(reference)
+    resampled = manual_value(tiny_model, tiny_tokens, removed, lambda l, h, shape: cache[hook_name(l)][0, :, h])
+    lens = HeadLens(tiny_model, ablation="resample")
+    assert lens.evaluate(lens.game(tiny_tokens, reference=reference), idx) == pytest.approx(resampled, abs=1e-5)
+
+
+def test_resample_pairs_each_prompt_with_another(tiny_model, tiny_tokens):
+    from lenses.heads.ablation import replacements
+
+    repl = replacements(tiny_model, tiny_tokens, [0], "resample", seed=3)[0]
+    _, cache = tiny_model.run_with_cache(tiny_tokens)
+    z = cache[hook_name(0)]
+    for i in range(tiny_tokens.shape[0]):
+        matches = [j for j in range(tiny_tokens.shape[0]) if torch.equal(repl[i], z[j])]
+        assert matches and i not in matches
+
+
+def test_hooks_do_not_outlive_the_forward_pass(tiny_model, tiny_tokens):
+    clean = tiny_model(tiny_tokens)
+
+    def broken(logits, tokens):
+        raise RuntimeError("metric failed")
+
+    game = HeadLens(tiny_model, ablation="zero", metric=broken).game(tiny_tokens)
+    with pytest.raises(RuntimeError, match="metric failed"):
+        game(np.zeros((2, game.n_players), dtype=bool))
+    assert all(not hp.fwd_hooks for hp in tiny_model.hook_dict.values())
+    torch.testing.assert_close(tiny_model(tiny_tokens), clean)
+
+
+def test_layers_and_heads_choose_the_players(tiny_model, tiny_tokens):
+    lens = HeadLens(tiny_model)
+    assert lens.game(tiny_tokens, layers=[1]).labels == ["L1H0", "L1H1", "L1H2"]
+    game = lens.game(tiny_tokens, heads=["L1H2", (0, 0)])
+    assert game.labels == ["L0H0", "L1H2"]
+    # a head that is not a player always runs: the all-kept mask is the clean model
+    clean = HeadLens(tiny_model).game(tiny_tokens)
+    assert game(np.ones((1, 2), bool))[0] == pytest.approx(clean(np.ones((1, 6), bool))[0], abs=1e-6)
+
+
+def test_fingerprint_is_stable_and_tracks_settings(tiny_model, tiny_tokens):
+    a = HeadLens(tiny_model).game(tiny_tokens).fingerprint
+    assert a == HeadLens(tiny_model).game(tiny_tokens.clone()).fingerprint
+    assert a != HeadLens(tiny_model, ablation="zero").game(tiny_tokens).fingerprint
+    assert a != HeadLens(tiny_model).game(tiny_tokens, layers=[0]).fingerprint
+    assert a != HeadLens(tiny_model).game(tiny_tokens[:2]).fingerprint
+
+
+def test_keep_defaults_to_mostly_kept_for_big_games(tiny_model, tiny_tokens):
+    assert HeadLens(tiny_model).game(tiny_tokens).keep == 0.5
+    assert HeadLens(tiny_model, keep=0.8).game(tiny_tokens).keep == 0.8
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(layers=[2]), ValueError, "unknown layer 2: the model has layers 0 .. 1"),
+    (dict(layers=[-1]), ValueError, "unknown layer"),
+    (dict(heads=[(0, 3)]), ValueError, "head 3 out of range: layer 0 has heads 0 .. 2"),
+    (dict(heads=["L0-H1"]), ValueError, "head labels look like"),
+    (dict(heads=[(0, 1)], layers=[0]), ValueError, "not both"),
+    (dict(positions=[0]), ValueError, "not a predicted token"),
+])
+def test_bad_players_and_positions_are_clear_errors(tiny_model, tiny_tokens, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        HeadLens(tiny_model).game(tiny_tokens, **kwargs)
+
+
+def test_bad_models_and_settings_are_clear_errors(tiny_model, tiny_tokens):
+    with pytest.raises(TypeError, match="needs a TransformerLens model"):
+        HeadLens(torch.nn.Linear(3, 3)).game(tiny_tokens)
+    with pytest.raises(ValueError, match="unknown ablation 'noise'; use one of zero, mean, resample"):
+        HeadLens(tiny_model, ablation="noise")
+    with pytest.raises(ValueError, match="unknown metric 'kl'"):
+        HeadLens(tiny_model, metric="kl").game(tiny_tokens)
+    with pytest.raises(ValueError, match="needs answers"):
+        HeadLens(tiny_model, metric="logit_diff").game(tiny_tokens)
+    with pytest.raises(ValueError, match="token ids must lie in"):
+        HeadLens(tiny_model).game(tiny_tokens + 100)
+    with pytest.raises(ValueError, match="at least 2 prompts"):
+        HeadLens(tiny_model, ablation="resample").game(tiny_tokens[:1])
+    with pytest.raises(ValueError, match="mean ablation over one prompt leaves its heads unchanged"):
+        HeadLens(tiny_model, ablation="mean").game(tiny_tokens[:1])
+    with pytest.raises(ValueError, match="shorter than the prompts"):
+        HeadLens(tiny_model, ablation="mean").game(tiny_tokens, reference=tiny_tokens[:, :5])
+    with pytest.raises(ValueError, match="more than the model's context"):
+        HeadLens(tiny_model).game(torch.zeros((1, 17), dtype=torch.long))
+
+
+def test_a_model_without_head_hooks_is_a_clear_error(tiny_model):
+    class NoHooks:
+        cfg = tiny_model.cfg
+        hook_dict = {}
+
+        def hooks(self, fwd_hooks=()):
+            raise AssertionError
+
+    with pytest.raises(TypeError, match="no per-head output hooks: missing"):
+        HeadLens(NoHooks()).model_

@@ -1,0 +1,69 @@
+"""The heads widget with real ipywidgets objects (no browser): grid, controls, run, check."""
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from lenses.heads import HeadLens
+from lenses.heads.widget import HeadWidget, heatmap
+
+
+@pytest.fixture
+def widget(induction):
+    model, tokens = induction
+    return HeadWidget(HeadLens(model), tokens, method="exact", max_order=2)
+
+
+def test_controls_are_real_widgets(widget):
+    assert isinstance(widget.widget, w.VBox)
+    assert len(widget.grid) == 8 and all(isinstance(b, w.ToggleButton) for b in widget.grid.values())
+    assert widget.ablation.options == ("zero", "mean", "resample") and widget.ablation.value == "mean"
+    assert widget.metric.value == "logprob"
+    assert widget.prompts.options == ("given", "repeated random tokens")
+
+
+def test_run_shows_heatmap_top_interactions_and_checks_on_the_model(widget):
+    plt.close("all")
+    res = widget.run()
+    assert widget.status.value.startswith("exact: 256 queries")
+    labels = [res.labels[i] for i in widget.choice.value]
+    assert labels == ["L0H1", "L1H2"]  # the first choice is the top interaction: the circuit
+    assert "L0H1" in widget.choice.label and "L1H2" in widget.choice.label
+    check = widget.check(widget.choice.value)
+    assert check["actual"] == pytest.approx(widget.active_lens.evaluate(widget.game, check["removed"]))
+    assert abs(check["predicted"] - check["actual"]) < 0.05
+    assert "surrogate predicts" in widget.check_result.value
+
+
+def test_grid_ablation_and_metric_reach_the_game(widget):
+    for key in [(0, 0), (1, 0), (1, 1)]:
+        widget.grid[key].value = False
+    widget.ablation.value = "zero"
+    widget.metric.value = "accuracy"
+    game = widget.build_game()
+    assert game.labels == ["L0H1", "L0H2", "L0H3", "L1H2", "L1H3"]
+    assert widget.active_lens.ablation == "zero" and widget.active_lens.metric == "accuracy"
+    assert 0.0 <= game.value_of([]) <= 1.0
+    widget._set_all(False)
+    widget.run_button.click()  # the error shows in the widget, not as a traceback
+    assert widget.status.value == "Error: ValueError: choose at least one head on the grid"
+
+
+def test_heatmap_puts_values_on_the_layer_head_grid(induction):
+    import spexkit
+
+    model, tokens = induction
+    game = HeadLens(model).game(tokens, heads=["L0H1", "L1H2"])
+    res = spexkit.explain(game, method="exact", progress=False)
+    ax = heatmap(res, game.players, 2, 4)
+    grid = ax.images[0].get_array()
+    assert grid.shape == (2, 4)
+    np.testing.assert_allclose([grid[0, 1], grid[1, 2]], res.shapley())
+    assert np.count_nonzero(grid) == 2
+    plt.close("all")
+
+
+def test_lens_widget_returns_the_box(induction):
+    model, tokens = induction
+    assert isinstance(HeadLens(model).widget(tokens), w.VBox)

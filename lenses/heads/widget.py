@@ -1,0 +1,126 @@
+"""The heads widget: pick heads on a layer x head grid, ablate, explain, check on the model.
+
+The common controls, Run with progress, top interactions, network and counterfactual check
+come from :class:`spexkit.widgets.ExplainerWidget`; this module adds the head grid, the
+ablation / metric / prompt-set controls and a layer x head heat-map of Shapley values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spexkit import plots
+from spexkit.widgets import ExplainerWidget
+
+from .ablation import ABLATIONS
+from .metrics import METRICS
+
+
+def heatmap(result, players, n_layers: int, n_heads: int, ax=None):
+    """Shapley value of every player on a layer x head grid (heads not in the game: 0)."""
+    grid = np.zeros((n_layers, n_heads))
+    for value, (layer, head) in zip(result.shapley(), players):
+        grid[layer, head] = value
+    return plots.plot_heatmap(grid, [f"L{l}" for l in range(n_layers)], [f"H{h}" for h in range(n_heads)],
+                              title="Shapley value of each head", ax=ax)
+
+
+class HeadWidget(ExplainerWidget):
+    """:class:`ExplainerWidget` for a :class:`~lenses.heads.HeadLens`.
+
+    Parameters
+    ----------
+    lens : HeadLens
+        Its model is used; its ablation and metric are the initial choices.
+    tokens : prompts, optional
+        The "given" prompt set; the "repeated random tokens" set is always offered.
+    **kwargs : method, budget, max_order of the common controls.
+
+    Attributes
+    ----------
+    grid : dict (layer, head) -> ipywidgets.ToggleButton (pressed = the head is a player)
+
+    Examples
+    --------
+    >>> from lenses.heads import HeadLens, induction_model
+    >>> model, tokens = induction_model()
+    >>> w = HeadWidget(HeadLens(model), tokens, method="exact")
+    >>> w.grid[(1, 3)].value = False            # L1H3 always runs
+    >>> res = w.run()
+    >>> res.labels[:4], len(res.labels)
+    (['L0H0', 'L0H1', 'L0H2', 'L0H3'], 7)
+    >>> check = w.check(res.to("mobius").top(1)[0][0])   # ablate L0H1 and L1H2 together
+    >>> [res.labels[i] for i in check["removed"]]
+    ['L0H1', 'L1H2']
+    >>> abs(check["predicted"] - check["actual"]) < 0.05  # the order-2 surrogate vs the model
+    True
+    """
+
+    def __init__(self, lens, tokens=None, *, method: str = "proxyspex", budget: int = 1000,
+                 max_order: int = 2, positions=None) -> None:
+        import ipywidgets as w
+
+        from . import HeadLens
+        from .induction import repeated_tokens
+
+        self.lens = lens
+        model = lens.model_
+        self.n_layers, self.n_heads = model.cfg.n_layers, model.cfg.n_heads
+        self.positions = positions
+        self.prompt_sets = {}
+        if tokens is not None:
+            self.prompt_sets["given"] = tokens
+        self.prompt_sets["repeated random tokens"] = repeated_tokens(model, 8, min(20, (model.cfg.n_ctx - 1) // 2))
+        self.grid = {(l, h): w.ToggleButton(value=True, description=f"L{l}H{h}",
+                                            layout=w.Layout(width="64px"))
+                     for l in range(self.n_layers) for h in range(self.n_heads)}
+        grid_box = w.GridBox(list(self.grid.values()),
+                             layout=w.Layout(grid_template_columns=f"repeat({self.n_heads}, 68px)"))
+        all_on = w.Button(description="All heads")
+        all_off = w.Button(description="No heads")
+        all_on.on_click(lambda _: self._set_all(True))
+        all_off.on_click(lambda _: self._set_all(False))
+        self.ablation = w.Dropdown(options=list(ABLATIONS), value=lens.ablation, description="Ablation")
+        metric = lens.metric if isinstance(lens.metric, str) else "custom"
+        options = list(METRICS) + (["custom"] if metric == "custom" else [])
+        self.metric = w.Dropdown(options=options, value=metric, description="Metric")
+        self.prompts = w.Dropdown(options=list(self.prompt_sets), description="Prompts")
+        self._lens_class = HeadLens
+        controls = [
+            w.HTML("<b>Players</b>: pressed heads are ablated by the masks; the others always run"),
+            w.Accordion([grid_box], titles=("Layer x head grid",)) if self.n_layers * self.n_heads > 64
+            else grid_box,
+            w.HBox([all_on, all_off]),
+            w.HBox([self.ablation, self.metric, self.prompts]),
+        ]
+        super().__init__(self.build_game, lens_controls=controls, evaluate=self._evaluate,
+                         player_plot=self._plot, method=method, budget=budget, max_order=max_order,
+                         title=f"Heads: {getattr(model.cfg, 'model_name', 'model')}")
+
+    def _set_all(self, value: bool) -> None:
+        for button in self.grid.values():
+            button.value = value
+
+    def current_lens(self):
+        """A HeadLens on the same model with the ablation and metric chosen in the widget."""
+        metric = self.lens.metric if self.metric.value == "custom" else self.metric.value
+        return self._lens_class(self.lens.model_, ablation=self.ablation.value, metric=metric,
+                                keep=self.lens.keep, batch_size=self.lens.batch_size, seed=self.lens.seed)
+
+    def build_game(self):
+        heads = [key for key, button in self.grid.items() if button.value]
+        if not heads:
+            raise ValueError("choose at least one head on the grid")
+        self.active_lens = self.current_lens()
+        return self.active_lens.game(self.prompt_sets[self.prompts.value], heads=heads, positions=self.positions)
+
+    def _evaluate(self, game, removed):
+        return self.active_lens.evaluate(game, removed)
+
+    def _plot(self, result, ax):
+        heatmap(result, self.game.players, self.n_layers, self.n_heads, ax=ax)
+
+
+def head_widget(lens, tokens=None, **kwargs) -> HeadWidget:
+    """The :class:`HeadWidget` for ``lens``; display its ``.widget`` in Jupyter."""
+    return HeadWidget(lens, tokens, **kwargs)
