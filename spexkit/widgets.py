@@ -24,20 +24,20 @@ METHODS = ("proxyspex", "spex", "auto", "kernelshap", "lime", "banzhaf", "exact"
 class WidgetProgress:
     """Feeds the engine's progress into an ipywidgets IntProgress and a label."""
 
-    def __init__(self, bar, label) -> None:
-        self.bar, self.label = bar, label
+    def __init__(self, bar, label, unit: str = "queries") -> None:
+        self.bar, self.label, self.unit = bar, label, unit
         self.done = 0
 
     def start(self, total: int, desc: str) -> None:
         self.done = 0
         self.bar.max = max(int(total), 1)
         self.bar.value = 0
-        self.label.value = f"{desc}: 0 / {total}"
+        self.label.value = f"{self.unit}: 0 / {total}"
 
     def update(self, n: int) -> None:
         self.done += int(n)
         self.bar.value = min(self.done, self.bar.max)
-        self.label.value = f"{self.label.value.split(':')[0]}: {self.done} / {self.bar.max}"
+        self.label.value = f"{self.unit}: {self.done} / {self.bar.max}"
 
     def close(self) -> None:
         pass
@@ -55,6 +55,7 @@ class ExplainerWidget:
     player_plot : ``"segments"`` (parts coloured in order, for text), ``"bars"``, or a
         callable ``(result, ax)`` (e.g. a layer x head heat-map).
     method, budget, max_order : initial values of the common controls.
+    unit : what one query is called in the progress line ("queries", "retrainings", ...).
 
     Examples
     --------
@@ -71,7 +72,8 @@ class ExplainerWidget:
     def __init__(self, build_game: Callable[[], Game], *, lens_controls: Sequence = (),
                  evaluate: Callable[[Game, Sequence[int]], float] | None = None,
                  player_plot="bars", method: str = "proxyspex", budget: int = 1000,
-                 max_order: int = 3, title: str = "spexkit", top_k: int = 10) -> None:
+                 max_order: int = 3, title: str = "spexkit", top_k: int = 10,
+                 unit: str = "queries") -> None:
         import ipywidgets as w
 
         self.build_game = build_game
@@ -86,7 +88,8 @@ class ExplainerWidget:
         self.max_order = w.IntSlider(value=max_order, min=1, max=6, description="Max order")
         self.seed = w.IntText(value=0, description="Seed")
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
-        self.bar = w.IntProgress(value=0, min=0, max=1, description="Queries")
+        self.unit = unit
+        self.bar = w.IntProgress(value=0, min=0, max=1, description=unit.capitalize())
         self.status = w.Label(value="")
         self.plots = w.Output()
         self.choice = w.Dropdown(options=[], description="Interaction")
@@ -115,7 +118,7 @@ class ExplainerWidget:
         """Build the game, explain it with the chosen settings, and show the plots."""
         self.status.value = "building the game..."
         self.game = self.build_game()
-        progress = WidgetProgress(self.bar, self.status)
+        progress = WidgetProgress(self.bar, self.status, self.unit)
         # Exact transforms need no order bound; truncating them would bias the check below.
         order = None if self.method.value == "exact" else int(self.max_order.value)
         self.result = explain(self.game, method=self.method.value, budget=int(self.budget.value),

@@ -141,8 +141,7 @@ class DataWidget:
                            self.test_picker, self.groups_view],
             evaluate=lambda game, removed: self.lens.evaluate(game, removed),
             player_plot="bars", method=method, budget=budget, max_order=max_order,
-            title="spexkit · data lens: which groups of training data interact")
-        self.explainer.bar.description = "Retrainings"
+            title="spexkit · data lens: which groups of training data interact", unit="retrainings")
         self.widget = self.explainer.widget
 
     # ----------------------------------------------------------------- controls
