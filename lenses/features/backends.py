@@ -1,0 +1,221 @@
+"""Models behind the feature lens: one batched scoring path per kind of model.
+
+* :class:`CausalLM` — a transformers causal LM (or a TransformerLens ``HookedTransformer``):
+  many masked prompts per forward pass, left-padded with an attention mask and explicit
+  position ids. The never-masked template prefix runs once; its key/value cache is reused by
+  every mask (transformers models), and the output head runs only at the positions the value
+  reads (``logits_to_keep``).
+* :class:`Encoder` — a sentence encoder (mean-pooled, normalised embeddings).
+* :class:`TextFunction` — any Python callable on a list of strings.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def model_device(model) -> str:
+    try:
+        return str(next(model.parameters()).device)
+    except (StopIteration, AttributeError):
+        return "cpu"
+
+
+class CausalLM:
+    """Scores token sequences ``prefix + body`` with a causal LM, in micro-batches.
+
+    Parameters
+    ----------
+    model : a transformers ``*ForCausalLM`` or a TransformerLens ``HookedTransformer``.
+    tokenizer : its tokenizer (a pad token is set to EOS when missing).
+    micro_batch : sequences per forward pass.
+    reuse_prefix : run the shared prefix once and reuse its key/value cache (transformers
+        models with a ``DynamicCache``); False runs every full sequence (the naive path).
+    """
+
+    def __init__(self, model, tokenizer, *, micro_batch: int = 16, reuse_prefix: bool = True) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        if tokenizer is None:
+            raise ValueError("a causal LM needs its tokenizer: pass FeatureLens(..., tokenizer=...)")
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+        self.micro_batch = int(micro_batch)
+        self.hooked = type(model).__name__ == "HookedTransformer" or hasattr(model, "cfg") and hasattr(model, "run_with_hooks")
+        params = set(inspect.signature(model.forward).parameters) if not self.hooked else set()
+        self.cache_arg = "cache" if "cache" in params else ("past_key_values" if "past_key_values" in params else None)
+        self.keep_arg = "logits_to_keep" in params
+        self.reuse_prefix = bool(reuse_prefix) and not self.hooked and self.cache_arg is not None
+        self.device = model_device(model)
+
+    # ------------------------------------------------------------------ tokens
+    def encode(self, text: str, special: bool = False) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=special)["input_ids"])
+
+    def encode_many(self, texts: Sequence[str]) -> list[list[int]]:
+        if not texts:
+            return []
+        return [list(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
+    # ------------------------------------------------------------------ forward
+    def prefix_cache(self, prefix: Sequence[int]):
+        """The key/value cache of the prefix (batch 1), or None when it is not reused."""
+        if not self.reuse_prefix or not prefix:
+            return None
+        torch = _torch()
+        ids = torch.tensor([list(prefix)], device=self.device)
+        with torch.inference_mode():
+            out = self.model(input_ids=ids, use_cache=True)
+        cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        if cache is None or not hasattr(cache, "layers"):
+            self.reuse_prefix = False
+            return None
+        return [(layer.keys, layer.values) for layer in cache.layers]
+
+    def _expanded(self, kv, batch: int):
+        from transformers import DynamicCache
+
+        # expand() makes views: each forward's update concatenates into new tensors, so the
+        # stored prefix is never written to and serves every batch.
+        data = [(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in kv]
+        return DynamicCache(ddp_cache_data=data, config=getattr(self.model, "config", None))
+
+    def last_logits(self, prefix: Sequence[int], bodies: Sequence[Sequence[int]], keep: int, kv=None):
+        """float32 logits at the last ``keep`` positions of every ``prefix + body``: (B, keep, V).
+
+        Bodies are sorted by length and run in micro-batches; within one, shorter bodies are
+        left-padded (padding sits between the prefix and the body, masked out, and position
+        ids count only real tokens, so a padded row equals the row run alone).
+        """
+        torch = _torch()
+        n = len(bodies)
+        order = np.argsort([len(b) for b in bodies], kind="stable")
+        out = [None] * n
+        for start in range(0, n, self.micro_batch):
+            idx = order[start : start + self.micro_batch]
+            logits = self._forward(prefix, [bodies[i] for i in idx], keep, kv)
+            for row, i in enumerate(idx):
+                out[i] = logits[row]
+        return torch.stack(out)
+
+    def _forward(self, prefix, bodies, keep, kv):
+        torch = _torch()
+        B = len(bodies)
+        L = max(len(b) for b in bodies)
+        P = len(prefix)
+        shortest = min(len(b) for b in bodies)
+        if P + shortest < keep:
+            raise ValueError("a masked prompt is shorter than the positions the value reads")
+        # A body shorter than the positions read (everything masked) reads into the prefix:
+        # that micro-batch takes the full path.
+        cached = kv is not None and P > 0 and shortest >= keep
+        if cached:
+            # Padding sits between the cached prefix and each body.
+            ids = torch.full((B, L), self.pad_id, dtype=torch.long)
+            mask = torch.zeros((B, P + L), dtype=torch.long)
+            mask[:, :P] = 1
+            for r, body in enumerate(bodies):
+                ids[r, L - len(body) :] = torch.tensor(list(body), dtype=torch.long)
+                mask[r, P + L - len(body) :] = 1
+        else:
+            ids, mask = self._left_pad_full(prefix, bodies, L)
+        positions = (mask.cumsum(1) - 1).clamp(min=0)
+        ids, mask, positions = ids.to(self.device), mask.to(self.device), positions.to(self.device)
+        with torch.inference_mode():
+            if self.hooked:
+                logits = self.model(ids, attention_mask=mask, padding_side="left")
+                return logits[:, -keep:].float()
+            kwargs = {"input_ids": ids, "attention_mask": mask, "position_ids": positions[:, -ids.shape[1] :]}
+            if cached:
+                kwargs[self.cache_arg] = self._expanded(kv, B)
+            if self.keep_arg:
+                kwargs["logits_to_keep"] = keep
+            logits = self.model(**kwargs).logits
+            return logits[:, -keep:].float()
+
+    def _left_pad_full(self, prefix, bodies, L):
+        torch = _torch()
+        P, B = len(prefix), len(bodies)
+        ids = torch.full((B, P + L), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((B, P + L), dtype=torch.long)
+        for r, body in enumerate(bodies):
+            seq = list(prefix) + list(body)
+            ids[r, P + L - len(seq) :] = torch.tensor(seq, dtype=torch.long)
+            mask[r, P + L - len(seq) :] = 1
+        return ids, mask
+
+    def greedy(self, prefix: Sequence[int], body: Sequence[int], n_tokens: int) -> list[int]:
+        """The model's own greedy continuation of ``prefix + body`` (stops after EOS)."""
+        torch = _torch()
+        eos = self.tokenizer.eos_token_id
+        answer: list[int] = []
+        for _ in range(int(n_tokens)):
+            logits = self.last_logits(prefix, [list(body) + answer], keep=1)
+            tok = int(torch.argmax(logits[0, -1]))
+            answer.append(tok)
+            if eos is not None and tok == eos:
+                break
+        return answer
+
+
+class Encoder:
+    """A sentence encoder: mean pooling over the last hidden states, L2-normalised.
+
+    Encoders with absolute position embeddings see positions from 0 at the first token,
+    so their batches are right-padded (with the attention mask); causal LMs are left-padded.
+    """
+
+    def __init__(self, model, tokenizer, *, micro_batch: int = 32) -> None:
+        if tokenizer is None:
+            raise ValueError("a sentence encoder needs its tokenizer: pass FeatureLens(..., tokenizer=...)")
+        self.model, self.tokenizer = model, tokenizer
+        self.micro_batch = int(micro_batch)
+        self.device = model_device(model)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        torch = _torch()
+        out = []
+        for start in range(0, len(texts), self.micro_batch):
+            chunk = list(texts[start : start + self.micro_batch])
+            enc = self.tokenizer(chunk, padding=True, truncation=True, return_tensors="pt")
+            enc = {k: v.to(self.device) for k, v in enc.items()}
+            with torch.inference_mode():
+                hidden = self.model(**enc).last_hidden_state
+            m = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy())
+        return np.concatenate(out).astype(np.float64)
+
+
+class TextFunction:
+    """Any callable on a list of strings returning one number (or one vector) per string."""
+
+    def __init__(self, fn: Callable[[list[str]], object]) -> None:
+        self.fn = fn
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        out = self.fn(list(texts))
+        if hasattr(out, "detach"):
+            out = out.detach().float().cpu().numpy()
+        out = np.asarray(out, dtype=np.float64)
+        if out.shape[:1] != (len(texts),) or out.ndim > 2:
+            raise ValueError(f"the model callable must return one number or vector per string: got shape "
+                             f"{out.shape} for {len(texts)} strings")
+        return out
+
+
+def cosine(vectors: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each row with ``reference``."""
+    num = vectors @ reference
+    den = np.linalg.norm(vectors, axis=1) * np.linalg.norm(reference)
+    return num / np.maximum(den, 1e-12)

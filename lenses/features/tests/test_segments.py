@@ -1,0 +1,66 @@
+"""Segmentation, masking and fixed parts."""
+
+import numpy as np
+import pytest
+
+from lenses.features.segments import segment, sentence_spans, token_spans
+
+from .conftest import make_tokenizer
+
+
+def test_words_remove_and_placeholder():
+    seg = segment("The film was  truly good.")
+    assert seg.labels == ["The", "film", "was", "truly", "good."]
+    assert seg.render(np.array([1, 0, 1, 0, 1], bool)) == "The was good."
+    assert seg.render(np.array([0, 1, 1, 1, 1], bool)) == "film was  truly good."
+    assert seg.render(np.zeros(5, bool)) == ""
+    ph = segment("The film was good", masking="placeholder", placeholder="[X]")
+    assert ph.render(np.array([1, 0, 1, 0], bool)) == "The [X] was [X]"
+
+
+def test_sentences_tokens_and_user_segments():
+    text = "Great cast. Weak plot!\nWhy? It drags"
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["Great cast.", "Weak plot!", "Why?", "It drags"]
+    assert segment(text, "sentences").render(np.array([1, 0, 1, 1], bool)) == "Great cast.\nWhy? It drags"
+    tok = make_tokenizer()
+    seg = segment("the film , was good", "tokens", tokenizer=tok)
+    assert seg.labels == ["the", "film", ",", "was", "good"]
+    user = segment("the film was good", ["the film", "was good"])
+    assert user.labels == ["the film", "was good"]
+    listed = segment(["a good", "film", "indeed"])
+    assert listed.text == "a good film indeed" and listed.n_players == 3
+    by_fn = segment("x-y-z", lambda t: [(0, 1), (2, 3), (4, 5)])
+    assert by_fn.labels == ["x", "y", "z"]
+
+
+def test_fixed_parts_are_never_players():
+    seg = segment("a truly good film, really", fixed=["good film"])
+    assert seg.labels == ["a", "truly", "really"]
+    assert seg.render(np.array([0, 0, 0], bool)) == "good film,"
+
+
+@pytest.mark.parametrize("text, kwargs, message", [
+    ("", {}, "empty"),
+    ("   \n ", {}, "empty"),
+    ("word", {}, "at least two"),
+    ("a good film", {"fixed": ["a good", "good film"]}, "overlap"),
+    ("a good film", {"fixed": ["a", "good"]}, "at least two"),
+    ("a good film", {"fixed": ["great"]}, "does not occur"),
+    ("a good film", {"segmentation": ["good", "a"]}, "does not occur"),
+    ("a good film", {"segmentation": "paragraphs"}, "unknown segmentation"),
+    ("a good film", {"masking": "blur"}, "unknown masking"),
+])
+def test_bad_input_is_a_clear_error(text, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        segment(text, **kwargs)
+
+
+def test_tokens_need_a_tokenizer():
+    with pytest.raises(ValueError, match="tokenizer"):
+        token_spans("a b", None)
+
+
+def test_removing_a_sub_word_token_keeps_the_space():
+    seg = segment("The unbelievably good", ["The", "unbelie", "vably", "good"])
+    assert seg.render(np.array([1, 0, 1, 1], bool)) == "The vably good"
+    assert seg.render(np.array([1, 0, 0, 1], bool)) == "The good"

@@ -1,0 +1,54 @@
+"""The widget with real ipywidgets objects (no browser), driven by the tiny causal LM."""
+
+import ipywidgets as w
+import numpy as np
+import pytest
+
+from lenses.features import FeatureLens
+from lenses.features.widget import FeatureWidget
+
+
+def test_widget_runs_plots_and_checks_on_the_model(tiny):
+    model, tok = tiny
+    lens = FeatureLens((model, tok), value="margin", labels=("positive", "negative"))
+    box = lens.widget(text="the film was good but boring", template="review : {text} answer :")
+    assert isinstance(box, w.VBox)
+    fw = box.controller
+    assert fw.model.value == "(the lens's model)" and fw.value.value == "margin"
+    fw.explainer.method.value = "exact"
+    fw.explainer.max_order.value = 6  # all orders: the surrogate is the game itself
+    res = fw.run()
+    assert res.labels == ["the", "film", "was", "good", "but", "boring"]
+    assert fw.explainer.bar.value == fw.explainer.bar.max == 64  # progress reached the end
+    assert "queries" in fw.explainer.status.value
+    assert len(fw.explainer.plots.outputs) >= 0 and fw.explainer.choice.options
+    term = fw.explainer.choice.value
+    check = fw.check(term)
+    assert check["predicted"] == pytest.approx(check["actual"], abs=1e-5)  # exact: surrogate = model
+    assert "surrogate predicts" in fw.explainer.check_result.value
+
+
+def test_widget_controls_change_the_game(tiny):
+    model, tok = tiny
+    lens = FeatureLens((model, tok), value="margin", labels=("positive", "negative"))
+    fw = FeatureWidget(lens, text="the film was good. the ending was boring. i loved it.")
+    fw.template.value = "{text}"
+    fw.segmentation.value = "sentences"
+    fw.fixed.value = "i loved it."
+    fw.value.value = "logprob"
+    fw.explainer.method.value = "kernelshap"
+    fw.explainer.budget.value = 30
+    res = fw.run()
+    assert res.labels == ["the film was good.", "the ending was boring."]
+    assert fw.current.backend_ is lens.backend_  # the loaded model is reused
+    fw.labels.value = "good, good"
+    fw.value.value = "margin"
+    fw.explainer.run_button.click()  # errors show in the widget, not as a traceback
+    assert "same token" in fw.explainer.status.value
+
+
+def test_default_widget_opens_with_a_review(tiny):
+    model, tok = tiny
+    fw = FeatureWidget(FeatureLens((model, tok)))
+    assert "{text}" in fw.template.value and len(fw.prompt.value.split()) > 20
+    assert np.all([isinstance(c, w.Widget) for c in fw.widget.children])
