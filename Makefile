@@ -20,8 +20,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The main job: the feature lens explains SmolLM2's sentiment on a bundled review with
+# ProxySPEX, prints the top interactions and writes demo.png (a few minutes on 2 cores).
+# `spexkit demo` (SPEX on a planted game) stays available as a quick check.
+DEMO_ARGS ?=
 demo: $(STAMP)
-	$(PY) -m spexkit demo
+	$(PY) -m lenses.features.demo --out demo.png $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest
