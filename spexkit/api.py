@@ -73,11 +73,10 @@ def explain(
     if max_degree is not None and (int(max_degree) != max_degree or max_degree < 1):
         raise ValueError(f"max_degree must be a positive int or None, got {max_degree!r}")
     rng = check_random_state(seed)
-    chosen = method
-    solver = get_method(chosen)
+    solver = get_method(method)
     if keep is not None:
         options["keep"] = check_probability(keep, "keep")
-    evaluator = Evaluator(game, batch_size=batch_size, progress=progress, desc=f"{chosen} queries",
+    evaluator = Evaluator(game, batch_size=batch_size, progress=progress, desc=f"{method} queries",
                           cache=cache, n_jobs=n_jobs, backend=backend)
     t0 = time.perf_counter()
     try:
@@ -87,7 +86,7 @@ def explain(
             evaluator.cache.close()
     result.metadata.update(
         {
-            "method": result.metadata.get("method", chosen),
+            "method": result.metadata.get("method", method),
             "requested_method": method,
             "queries": evaluator.queries,
             "cache_hits": evaluator.cache_hits,

@@ -19,6 +19,21 @@ def uniform_masks(n_players: int, n_samples: int, keep: float = 0.5, seed=None) 
     return rng.random((n_samples, n_players)) < keep
 
 
+def masks_with_sizes(n_players: int, sizes, seed=None) -> np.ndarray:
+    """One mask per entry of ``sizes``, keeping exactly that many parts, chosen uniformly.
+
+    Examples
+    --------
+    >>> masks_with_sizes(5, np.array([0, 2, 5]), seed=0).sum(1).tolist()
+    [0, 2, 5]
+    """
+    rng = check_random_state(seed)
+    sizes = np.asarray(sizes)
+    # Rank i.i.d. keys per row: the `size` smallest ranks are a uniform subset of that size.
+    ranks = np.argsort(np.argsort(rng.random((sizes.size, n_players)), axis=1), axis=1)
+    return ranks < sizes[:, None]
+
+
 def bit_codes(n_bits: int) -> np.ndarray:
     """All vectors of F2^b as bool rows, row ℓ holding the bits of the integer ℓ."""
     codes = np.arange(1 << n_bits)
@@ -33,7 +48,13 @@ def parity(matrix: np.ndarray, idx: np.ndarray) -> np.ndarray:
     r, n = matrix.shape
     ext = np.zeros((r, n + 1), dtype=np.uint8)
     ext[:, :n] = matrix
-    return (ext[:, idx].sum(axis=2) & 1).astype(bool)
+    out = np.empty((r, idx.shape[0]), dtype=bool)
+    # Bound the (r, terms, D) gather to ~20M entries: the lasso baseline asks for 10^5 terms.
+    step = max(1, 20_000_000 // max(1, r * max(idx.shape[1], 1)))
+    for start in range(0, idx.shape[0], step):
+        block = idx[start : start + step]
+        out[:, start : start + block.shape[0]] = ext[:, block].sum(axis=2) & 1
+    return out
 
 
 def coded_masks(hash_matrix: np.ndarray, delays: np.ndarray) -> np.ndarray:

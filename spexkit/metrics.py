@@ -6,6 +6,7 @@ import numpy as np
 
 from .execution import as_evaluator
 from .interactions import Interactions
+from .masks import masks_with_sizes, uniform_masks
 from .validation import check_random_state
 
 
@@ -38,14 +39,12 @@ def sample_masks(n_players: int, n_samples: int, *, distribution: str = "uniform
     """
     rng = check_random_state(seed)
     if distribution == "uniform":
-        return rng.random((n_samples, n_players)) < keep
+        return uniform_masks(n_players, n_samples, keep=keep, seed=rng)
     if distribution == "few_removed":
         top = max(1, n_players // 10) if max_removed is None else int(max_removed)
         top = min(top, n_players)
         k = rng.integers(1, top + 1, size=n_samples)
-        # Rank random keys per row; the k smallest are removed.
-        ranks = np.argsort(np.argsort(rng.random((n_samples, n_players)), axis=1), axis=1)
-        return ranks >= k[:, None]
+        return ~masks_with_sizes(n_players, k, seed=rng)  # the k drawn parts are the removed ones
     raise ValueError(f"unknown distribution {distribution!r}; use 'uniform' or 'few_removed'")
 
 

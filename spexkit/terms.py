@@ -78,6 +78,14 @@ def trim(idx: np.ndarray, n: int) -> np.ndarray:
     return np.ascontiguousarray(idx[:, :width])
 
 
+def stack(blocks: Iterable[np.ndarray], n: int) -> np.ndarray:
+    """Concatenate padded term matrices of different widths (padding with the sentinel n)."""
+    blocks = list(blocks)
+    width = max((b.shape[1] for b in blocks), default=0)
+    padded = [np.pad(b, ((0, 0), (0, width - b.shape[1])), constant_values=n) for b in blocks]
+    return np.concatenate(padded) if padded else np.zeros((0, 0), dtype=np.int64)
+
+
 def degrees(idx: np.ndarray, n: int) -> np.ndarray:
     """Degree (number of players) of each term."""
     return (idx < n).sum(1)

@@ -21,10 +21,9 @@ from ..masks import uniform_masks
 from ..metrics import r2_score
 from ..validation import check_probability, check_random_state
 from . import register
-from .bch import BCHCode
 from .exact import exact
 from .proxyspex import fit_samples
-from .spex import spex
+from .spex import queries_for, spex
 
 DEFAULT_BUDGET = 2000
 EXACT_MAX_PLAYERS = 12
@@ -59,7 +58,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
     masks = np.zeros((0, n), dtype=bool)
     values = np.zeros(0)
     t = 3 if max_degree is None else int(max_degree)
-    spex_floor = 24 * (1 + BCHCode(n, min(t, n)).n_checks)  # 3 groups of 8 bins
+    spex_floor = queries_for(n, min(t, n), (3, 3, 3))  # 3 groups of 8 bins
     stages, best, prev = [], None, -np.inf
     while True:
         new = min(size - masks.shape[0], budget - ev.queries)

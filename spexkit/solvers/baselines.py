@@ -15,7 +15,7 @@ import numpy as np
 
 from ..execution import as_evaluator
 from ..interactions import Interactions
-from ..masks import uniform_masks
+from ..masks import masks_with_sizes, uniform_masks
 from ..validation import check_probability, check_random_state
 from . import register
 
@@ -88,11 +88,6 @@ def _shapley_kernel_sizes(n: int, count: int, rng) -> np.ndarray:
     return rng.choice(k, size=count, p=w / w.sum())
 
 
-def _masks_with_sizes(n: int, sizes: np.ndarray, rng) -> np.ndarray:
-    ranks = np.argsort(np.argsort(rng.random((sizes.size, n)), axis=1), axis=1)
-    return ranks < sizes[:, None]
-
-
 @register("kernelshap")
 def kernelshap(game, budget: int | None = None, max_degree: int | None = None, seed=None, *,
                keep: float | None = None) -> Interactions:
@@ -121,7 +116,7 @@ def kernelshap(game, budget: int | None = None, max_degree: int | None = None, s
         weights = (n - 1) / (np.array([comb(n, int(x)) for x in k]) * k * (n - k))
     else:
         sizes = _shapley_kernel_sizes(n, budget - 2, rng)
-        masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), _masks_with_sizes(n, sizes, rng)])
+        masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), masks_with_sizes(n, sizes, rng)])
         weights = np.ones(budget - 2)
     values = ev(masks)
     t1 = time.perf_counter()
@@ -156,7 +151,7 @@ def lime(game, budget: int | None = None, max_degree: int | None = None, seed=No
     budget = 1000 if budget is None else int(budget)
     t0 = time.perf_counter()
     removed = rng.integers(1, n + 1, size=budget - 1)
-    masks = np.vstack([np.ones((1, n), bool), _masks_with_sizes(n, n - removed, rng)])
+    masks = np.vstack([np.ones((1, n), bool), masks_with_sizes(n, n - removed, rng)])
     values = ev(masks)
     t1 = time.perf_counter()
     dist = 1.0 - masks.mean(1)

@@ -18,7 +18,7 @@ import numpy as np
 from .. import terms as _terms
 from ..execution import as_evaluator
 from ..interactions import Interactions
-from ..masks import uniform_masks
+from ..masks import parity, uniform_masks
 from ..metrics import r2_score
 from ..trees import lightgbm_paths, paths_to_fourier
 from ..validation import check_probability, check_random_state
@@ -96,15 +96,7 @@ def tune_booster(masks: np.ndarray, values: np.ndarray, params: dict, rng,
 
 def parity_features(masks: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Fourier features χ_k(m) = (-1)^{<m, k>} for every mask and term: (N, K) float64."""
-    n = masks.shape[1]
-    ext = np.zeros((masks.shape[0], n + 1), dtype=np.uint8)
-    ext[:, :n] = masks
-    out = np.empty((masks.shape[0], idx.shape[0]), dtype=np.float64)
-    step = max(1, 20_000_000 // max(1, masks.shape[0] * max(idx.shape[1], 1)))
-    for start in range(0, idx.shape[0], step):
-        block = idx[start : start + step]
-        out[:, start : start + block.shape[0]] = 1.0 - 2.0 * (ext[:, block].sum(2) & 1)
-    return out
+    return 1.0 - 2.0 * parity(masks, idx)
 
 
 @register("proxyspex")
@@ -244,10 +236,6 @@ def _raw_holdout_r2(masks, values, params, rng) -> float:
     return r2_score(values[val], booster.predict(masks[val].astype(np.float32)))
 
 
-def _pad_to(idx: np.ndarray, width: int, n: int) -> np.ndarray:
-    return np.pad(idx, ((0, 0), (0, width - idx.shape[1])), constant_values=n)
-
-
 def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy):
     n = masks.shape[1]
     deg = _terms.degrees(idx, n)
@@ -269,7 +257,7 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
     design = np.hstack([np.ones((N, 1)), X[:, chosen]])
     sol, *_ = np.linalg.lstsq(design, values, rcond=None)
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
-    out_idx = np.vstack([const, _pad_to(pool_idx[chosen], idx.shape[1], n)])
+    out_idx = _terms.stack([const, pool_idx[chosen]], n)
     info = {"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": float(cv_r2),
             "train_r2": r2_score(values, design @ sol)}
     return out_idx, sol, info

@@ -298,7 +298,7 @@ def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agree
             # term re-accepted every round would otherwise cycle until max_rounds. (Once is
             # forgiven: early thresholds are high while much signal is still unexplained.)
             blocked = {t for t, times in pruned.items() if times >= 2}
-            known = {tuple(r) for r in _terms.to_tuples(support, n)} | blocked
+            known = set(_terms.to_tuples(support, n)) | blocked
             cand_t = _terms.to_tuples(cand, n)
             fresh = np.array([t not in known for t in cand_t], dtype=bool)
             cand = cand[fresh]
@@ -308,7 +308,7 @@ def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agree
                        "residual_energy": resid})
         if accepted.shape[0] == 0:
             break
-        support = _merge(support, accepted, n)
+        support = np.unique(_terms.stack([support, accepted], n), axis=0)
         coef, _ = state.fit(support)
         # Prune terms the joint fit drives into the noise (ghosts of earlier mistakes).
         resid = state.sample_energy(state.R)
@@ -328,13 +328,6 @@ def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agree
             support = support[keep]
             coef, _ = state.fit(support)
     return support, coef, rounds
-
-
-def _merge(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
-    width = max(a.shape[1], b.shape[1])
-    pad = lambda x: np.pad(x, ((0, 0), (0, width - x.shape[1])), constant_values=n)  # noqa: E731
-    merged = np.concatenate([pad(a), pad(b)]) if a.shape[0] else pad(b)
-    return np.unique(merged, axis=0)
 
 
 def _candidates(state: _BinState, design: SpexDesign, code: BCHCode, chase_bits: int,
@@ -360,8 +353,7 @@ def _candidates(state: _BinState, design: SpexDesign, code: BCHCode, chase_bits:
         found.append(idx[good])
     if not found:
         return np.zeros((0, 0), dtype=np.int64)
-    width = max(f.shape[1] for f in found)
-    stacked = np.concatenate([np.pad(f, ((0, 0), (0, width - f.shape[1])), constant_values=n) for f in found])
+    stacked = _terms.stack(found, n)
     return np.unique(stacked, axis=0) if stacked.shape[0] else stacked
 
 
