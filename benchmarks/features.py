@@ -162,14 +162,17 @@ def throughput(model, tok, device: str, n_masks: int, text: str, rounds: int = 3
 
 
 def faithfulness(model, tok, reviews, budget: int, n_test: int, max_degree: int, seed: int,
-                 on_review=None, methods=None) -> list[dict]:
+                 on_review=None, methods=None, cache=None) -> list[dict]:
+    from spexkit.execution import Evaluator
+
     lens = FeatureLens((model, tok), value="margin", labels=("positive", "negative"))
     rows = []
     for i, review in enumerate(reviews):
         game = lens.game(review["text"], template=SENTIMENT_TEMPLATE)
         test = sample_masks(game.n_players, n_test, keep=game.keep, seed=10_000 + i)
         t0 = time.perf_counter()
-        truth = game(test)
+        # Every query goes through one SQLite cache: a stopped run resumes where it was.
+        truth = Evaluator(game, cache=cache, progress=False)(test)
         row = {"review": i, "label": int(review["label"]), "words": len(review["text"].split()),
                "n_players": game.n_players, "full_margin": game.value_of([]),
                "test_std": float(truth.std()), "test_seconds": time.perf_counter() - t0, "methods": {}}
@@ -180,7 +183,7 @@ def faithfulness(model, tok, reviews, budget: int, n_test: int, max_degree: int,
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     res = spexkit.explain(game, method=method, budget=b, max_degree=max_degree, seed=seed,
-                                          progress=False)
+                                          progress=False, cache=cache)
                 r2 = r2_score(truth, res.predict(test))
                 row["methods"][method] = {"r2": r2, "queries": res.metadata["queries"],
                                           "seconds": time.perf_counter() - t0}
@@ -206,6 +209,8 @@ def main(argv=None) -> int:
     p.add_argument("--methods", default=None, help="comma-separated subset of proxyspex,spex,kernelshap,lime,banzhaf")
     p.add_argument("--device", default=None)
     p.add_argument("--out", default=None)
+    p.add_argument("--cache", default=str(Path.home() / ".cache" / "spexkit" / "bench-features.sqlite"),
+                   help="SQLite cache of model values (a rerun resumes; '' for none)")
     args = p.parse_args(argv)
     import torch
 
@@ -250,7 +255,7 @@ def main(argv=None) -> int:
             return mean, best_linear
 
         rows = faithfulness(model, tok, reviews, args.budget, n_test, args.max_degree, seed=0, on_review=summarise,
-                            methods=methods)
+                            methods=methods, cache=args.cache or None)
         mean, best_linear = summarise(rows)
         print(f"{'method':<12}{'mean R²':>9}")
         for m in methods:
