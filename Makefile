@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.spexkit-installed
 
-.PHONY: demo test lab install clean
+.PHONY: demo test lab install clean docs
 
 # The CPU build of torch goes in first: a loose torch requirement would otherwise pull a
 # multi-GB CUDA build. Re-runs only when pyproject.toml changes.
@@ -29,10 +29,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
-	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/; fi
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(PY) -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider notebooks/; fi
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+# The documentation site (Sphinx + MyST-NB, offline; notebooks rendered from their stored
+# outputs): docs/_build/html/index.html. -W: any warning fails the build.
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -2,7 +2,7 @@
 
 Every index here is a linear map of the Möbius coefficients a(S) (DESIGN.md section 2), so
 it is computed exactly from a sparse expansion without sampling: each term S spreads its
-coefficient over its subsets T with a weight that depends only on |S|, |T| and the order.
+coefficient over its subsets T with a weight that depends only on ``|S|``, ``|T|`` and the order.
 """
 
 from __future__ import annotations
@@ -30,21 +30,21 @@ def _per_player(idx: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
 
 
 def shapley_values(idx: np.ndarray, coef: np.ndarray, n: int) -> np.ndarray:
-    """phi_i = sum_{S containing i} a(S) / |S|."""
+    """``phi_i = sum_{S containing i} a(S) / |S|``."""
     deg = _terms.degrees(idx, n)
     w = np.where(deg > 0, coef / np.maximum(deg, 1), 0.0)
     return _per_player(idx, w, n)
 
 
 def banzhaf_values(idx: np.ndarray, coef: np.ndarray, n: int) -> np.ndarray:
-    """beta_i = sum_{S containing i} a(S) / 2^{|S|-1}."""
+    """``beta_i = sum_{S containing i} a(S) / 2^{|S|-1}``."""
     deg = _terms.degrees(idx, n)
     w = np.where(deg > 0, coef * 0.5 ** (deg - 1.0), 0.0)
     return _per_player(idx, w, n)
 
 
 def _weights(kind: str, p: np.ndarray, c: np.ndarray, order: int) -> np.ndarray:
-    """Weight of a(S) in the index of T, for |S| = p, |T| = c, T a subset of S, c <= order."""
+    """Weight of a(S) in the index of T, for ``|S| = p``, ``|T| = c``, T a subset of S, c <= order."""
     p = p.astype(np.float64)
     c = c.astype(np.float64)
     if kind == "shapley_interaction":
@@ -78,7 +78,7 @@ def _weights(kind: str, p: np.ndarray, c: np.ndarray, order: int) -> np.ndarray:
 def interaction_index(
     idx: np.ndarray, coef: np.ndarray, n: int, kind: str, order: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sparse interaction index of every T with |T| <= order, from Möbius (idx, coef).
+    """Sparse interaction index of every T with ``|T| <= order``, from Möbius (idx, coef).
 
     kinds: ``shapley_interaction`` (SII), ``banzhaf_interaction`` (BII), ``shapley_taylor``
     (STII of order ``order``), ``faith_shapley`` and ``faith_banzhaf`` (of order ``order``).

@@ -136,12 +136,12 @@ class Interactions:
 
     # ----------------------------------------------------------------- indices
     def shapley(self) -> np.ndarray:
-        """Shapley value of every player: sum over S containing i of a(S)/|S|."""
+        """Shapley value of every player: sum over S containing i of ``a(S)/|S|``."""
         self._require_expansion("shapley")
         return _indices.shapley_values(*self._mobius(), self.n_players)
 
     def banzhaf(self) -> np.ndarray:
-        """Banzhaf value of every player: sum over S containing i of a(S)/2^(|S|-1)."""
+        """Banzhaf value of every player: sum over S containing i of ``a(S)/2^(|S|-1)``."""
         self._require_expansion("banzhaf")
         return _indices.banzhaf_values(*self._mobius(), self.n_players)
 
@@ -156,7 +156,7 @@ class Interactions:
         return self._new(idx, coef, kind, index_order=int(order))
 
     def top(self, k: int = 10, order: int | None = None) -> list[tuple[tuple[int, ...], float]]:
-        """The k terms with the largest |coefficient| (optionally of one order), largest first.
+        """The k terms with the largest ``|coefficient|`` (optionally of one order), largest first.
 
         The constant term is left out.
         """

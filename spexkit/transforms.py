@@ -75,7 +75,7 @@ def fourier_dense(values: np.ndarray) -> np.ndarray:
 
 
 def mobius_dense(values: np.ndarray) -> np.ndarray:
-    """Möbius coefficients a(S) = sum_{T subset of S} (-1)^{|S|-|T|} f(T) of a dense table."""
+    """Möbius coefficients ``a(S) = sum_{T subset of S} (-1)^{|S|-|T|} f(T)`` of a dense table."""
     x, n = _check_dense(values)
     a = x.copy()
     for bit in range(n):
@@ -104,7 +104,7 @@ def dense_to_terms(coefficients: np.ndarray, tol: float = 0.0) -> tuple[np.ndarr
 
 
 def fourier_to_mobius(idx: np.ndarray, coef: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sparse Fourier -> Möbius: a(S) = (-2)^{|S|} sum_{k superset of S} F(k).
+    """Sparse Fourier -> Möbius: ``a(S) = (-2)^{|S|} sum_{k superset of S} F(k)``.
 
     Each Fourier term of degree d spreads over its 2^d subsets, so the result has at most
     s 2^d terms, each exact.
@@ -115,7 +115,7 @@ def fourier_to_mobius(idx: np.ndarray, coef: np.ndarray, n: int) -> tuple[np.nda
 
 
 def mobius_to_fourier(idx: np.ndarray, coef: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sparse Möbius -> Fourier: F(k) = (-1)^{|k|} sum_{S superset of k} 2^{-|S|} a(S).
+    """Sparse Möbius -> Fourier: ``F(k) = (-1)^{|k|} sum_{S superset of k} 2^{-|S|} a(S)``.
 
     From prod_{i in S} m_i = prod_{i in S} (1 - (-1)^{m_i}) / 2.
     """

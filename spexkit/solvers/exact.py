@@ -20,7 +20,7 @@ def exact(game, budget: int | None = None, max_degree: int | None = None, seed=N
     """Every Fourier (or Möbius) coefficient of a game with at most 20 players.
 
     Costs exactly 2^n queries, evaluated in batches. Coefficients with
-    |c| <= tol * max|c| are dropped; ``max_degree`` keeps only terms up to that degree.
+    ``|c| <= tol * max|c|`` are dropped; ``max_degree`` keeps only terms up to that degree.
     ``keep`` is accepted for a uniform call shape and unused: every mask is queried.
 
     Examples
