@@ -112,25 +112,25 @@ class Heredity:
 
 def cv_path_length(A: np.ndarray, y: np.ndarray, max_terms: int, folds: int, rng,
                    patience: int = 60, heredity: Heredity | None = None) -> tuple[int, float]:
-    """Number of OMP steps that minimises held-out error (median of the folds' best).
+    """Number of OMP steps that minimises the held-out error averaged over the folds.
 
     Also returns the cross-validated R² at that length (pooled over folds).
     """
     N = A.shape[0]
     order = rng.permutation(N)
-    bests, curves = [], []
+    curves = []
     for f in range(folds):
         val = order[f::folds]
         train = np.setdiff1d(order, val, assume_unique=True)
         _, err = omp_path(A[train], y[train], max_terms, A[val], y[val], patience=patience,
                           heredity=heredity)
-        if err.size == 0:
-            bests.append(0)
-            curves.append(np.array([np.var(y[val])]))
-            continue
-        bests.append(int(np.argmin(err)) + 1)
-        curves.append(err)
-    k = int(np.median(bests))
-    pooled = np.mean([c[min(k, c.size) - 1] if c.size else np.var(y) for c in curves])
+        curves.append(err if err.size else np.array([np.var(y[val])]))
+    # The mean validation curve (each fold's curve held flat past its end) is minimised:
+    # one noisy fold moves it less than it moves a median of per-fold minima.
+    length = max(c.size for c in curves)
+    padded = np.array([np.concatenate([c, np.full(length - c.size, c[-1])]) for c in curves])
+    mean_curve = padded.mean(0)
+    k = int(np.argmin(mean_curve)) + 1 if length else 0
+    pooled = float(mean_curve[k - 1]) if length else float(np.var(y))
     var = float(np.var(y))
     return k, (1.0 - pooled / var) if var > 0 else 1.0

@@ -6,7 +6,8 @@
 3. Expand every leaf exactly into parity terms (:mod:`spexkit.trees`) and sum over trees.
 4. Rank the terms by magnitude, keep a pool of the largest, and select among them by
    orthogonal matching pursuit on the samples already queried (path length chosen by
-   cross-validation); refit the selected terms by least squares. No extra queries.
+   cross-validation); join overlapping selected terms into higher-order candidates and
+   select once more; refit the selected terms by least squares. No extra queries.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def proxyspex(
     max_terms: int | None = None,
     cv_folds: int = 4,
     tune: bool = False,
+    join: bool = True,
 ) -> Interactions:
     """Sparse Fourier expansion of a game through a LightGBM proxy.
 
@@ -127,7 +129,7 @@ def proxyspex(
     budget : int, optional
         Number of masks to query (default 1000).
     max_degree : int, optional
-        Tree depth, hence the highest interaction order (default 5).
+        Tree depth, hence the highest interaction order (default 4).
     seed : int or Generator
     keep : float, optional
         Probability that a part is kept in a sampled mask (default ``game.keep``). Values
@@ -154,6 +156,10 @@ def proxyspex(
         Choose the tree depth from :data:`TUNING_GRID` by held-out R² on the queried samples
         (three extra fits, no extra queries). Off by default: the defaults suit hierarchical
         games and the selection step already adapts to the data.
+    join : bool
+        After a first selection, add the unions of selected terms that share a part (up to
+        the largest extracted order, with their subsets) to the pool and select again: trees
+        often find pieces of a high-order interaction on different paths but not the whole.
 
     Examples
     --------
@@ -178,7 +184,7 @@ def proxyspex(
     t1 = time.perf_counter()
     res = fit_samples(masks, values, max_degree, rng, booster_params=booster_params, refit=refit,
                       pool_size=pool_size, hierarchy=hierarchy, max_terms=max_terms, cv_folds=cv_folds,
-                      tune=tune, labels=ev.game.labels)
+                      tune=tune, join=join, labels=ev.game.labels)
     res.metadata.update({"queries": ev.queries, "keep": p_keep, "time_sampling": t1 - t0})
     return res
 
@@ -186,7 +192,7 @@ def proxyspex(
 def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, seed=None, *,
                 booster_params: dict | None = None, refit: bool = True, pool_size: int = 3000,
                 hierarchy: str | None = "weak", max_terms: int | None = None, cv_folds: int = 4,
-                tune: bool = False, labels=None) -> Interactions:
+                tune: bool = False, join: bool = True, labels=None) -> Interactions:
     """ProxySPEX on samples already queried: fit, extract, select, refit (no queries).
 
     Used by :func:`proxyspex` and by ``method="auto"``, which grows its sample set in stages.
@@ -212,7 +218,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
         meta["tuning"] = tuning
     if refit and n_extracted:
         sel_idx, sel_coef, info = _select_and_refit(masks, values, idx, coef, pool_size, max_terms, cv_folds,
-                                                    rng, hierarchy)
+                                                    rng, hierarchy, join=join)
         meta.update(info)
         keep_selection = True
         if info["cv_r2"] < SELECTION_DOUBT:
@@ -236,28 +242,75 @@ def _raw_holdout_r2(masks, values, params, rng) -> float:
     return r2_score(values[val], booster.predict(masks[val].astype(np.float32)))
 
 
-def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy):
+def _subset_closure(idx: np.ndarray, n: int) -> np.ndarray:
+    """Every non-empty subset of the given terms, once: (K, d) padded index matrix."""
+    _, sub, _, sub_deg = _terms.expand_subsets(idx, n)
+    return _terms.aggregate(sub[sub_deg > 0], np.zeros(int((sub_deg > 0).sum())), n)[0]
+
+
+def joined_terms(terms: list[tuple[int, ...]], max_degree: int) -> list[tuple[int, ...]]:
+    """Unions of two terms that share a part, up to ``max_degree`` parts (apriori's join).
+
+    Trees often find pieces of a high-order interaction on different paths — (a, b, c) on
+    one, (c, d) on another — but rarely the whole (a, b, c, d): its effect only shows when
+    every part is present. Joining overlapping selected terms proposes the whole.
+
+    >>> joined_terms([(0, 1), (1, 2), (5,)], 3)
+    [(0, 1, 2)]
+    """
+    by_part: dict[int, list[tuple[int, ...]]] = {}
+    for t in terms:
+        for part in t:
+            by_part.setdefault(part, []).append(t)
+    seen = set(terms)
+    out: list[tuple[int, ...]] = []
+    for group in by_part.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                u = tuple(sorted(set(a).union(b)))
+                if len(u) <= max_degree and u not in seen:
+                    seen.add(u)
+                    out.append(u)
+    return out
+
+
+def _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy, X=None):
+    """Matching pursuit over the pool (path length by CV), then least squares on the choice."""
+    X = parity_features(masks, pool_idx) if X is None else X
+    heredity = Heredity(_terms.to_tuples(pool_idx, n), _HEREDITY_STRENGTH[hierarchy]) if hierarchy else None
+    k, cv_r2 = cv_path_length(X, values, cap, folds, rng, heredity=heredity)
+    chosen, _ = omp_path(X, values, k, heredity=heredity)
+    design = np.hstack([np.ones((masks.shape[0], 1)), X[:, chosen]])
+    sol, *_ = np.linalg.lstsq(design, values, rcond=None)
+    return chosen, sol, float(cv_r2), X, design
+
+
+def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy, join=True):
     n = masks.shape[1]
     deg = _terms.degrees(idx, n)
     # The booster's magnitudes rank the candidates; matching pursuit picks among them.
     rest = np.flatnonzero(deg > 0)
     pool = rest[np.argsort(-np.abs(coef[rest]), kind="stable")][:pool_size]
-    if hierarchy:
-        # Close the pool under subsets so heredity never waits on a term it cannot pick.
-        _, sub, _, sub_deg = _terms.expand_subsets(idx[pool], n)
-        pool_idx, _ = _terms.aggregate(sub[sub_deg > 0], np.zeros(int((sub_deg > 0).sum())), n)
-    else:
-        pool_idx = idx[pool]
+    # Closed under subsets so heredity never waits on a term it cannot pick.
+    pool_idx = _subset_closure(idx[pool], n) if hierarchy else idx[pool]
     N = masks.shape[0]
     cap = int(0.5 * N) if max_terms is None else int(max_terms)
-    X = parity_features(masks, pool_idx)
-    heredity = Heredity(_terms.to_tuples(pool_idx, n), _HEREDITY_STRENGTH[hierarchy]) if hierarchy else None
-    k, cv_r2 = cv_path_length(X, values, cap, folds, rng, heredity=heredity)
-    chosen, _ = omp_path(X, values, k, heredity=heredity)
-    design = np.hstack([np.ones((N, 1)), X[:, chosen]])
-    sol, *_ = np.linalg.lstsq(design, values, rcond=None)
+    chosen, sol, cv_r2, X, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
+    info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0}
+    max_degree = int(deg.max(initial=0))
+    if join and chosen:
+        new = joined_terms(_terms.to_tuples(pool_idx[chosen], n), max_degree)
+        if new:
+            width = max(pool_idx.shape[1], max_degree)
+            new_idx = np.array([list(t) + [n] * (width - len(t)) for t in new], dtype=np.int64)
+            merged = _terms.stack([pool_idx, _subset_closure(new_idx, n) if hierarchy else new_idx], n)
+            merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
+            info["joined_terms"] = int(merged.shape[0] - pool_idx.shape[0])
+            if info["joined_terms"]:
+                pool_idx = merged
+                chosen, sol, cv_r2, X, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
-    info = {"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": float(cv_r2),
-            "train_r2": r2_score(values, design @ sol)}
+    info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": cv_r2,
+                 "train_r2": r2_score(values, design @ sol)})
     return out_idx, sol, info
