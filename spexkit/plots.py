@@ -72,30 +72,48 @@ def _value_colours(values):
     return [cmap(0.5 + 0.5 * v / scale) for v in values]
 
 
-def plot_segments(labels, values, title: str = "Shapley value of each part", width: int = 90, ax=None):
+def plot_segments(labels, values, title: str = "Shapley value of each part", width: int | None = None,
+                  ax=None, fontsize: float = 10):
     """The parts in order (words of a prompt, data groups...), each on a background coloured
-    by its value (blue positive, red negative). Returns the axes."""
+    by its value (blue positive, red negative), wrapped at the axes width (and at ``width``
+    characters per line when given). The figure grows taller when the lines need it.
+    Returns the axes."""
+    import matplotlib.pyplot as plt
+    from matplotlib.transforms import offset_copy
+
     colours = _value_colours(values)
-    lines, line, used = [], [], 0
-    for text, colour in zip(labels, colours):
-        if used + len(text) + 1 > width and line:
-            lines.append(line)
-            line, used = [], 0
-        line.append((text, colour))
-        used += len(text) + 1
-    if line:
-        lines.append(line)
-    ax = _axes(ax, (10, 0.45 * len(lines) + 0.8))
+    own = ax is None
+    if own:
+        _, ax = plt.subplots(figsize=(10, 1.5))
+    fig = ax.figure
     ax.axis("off")
-    ax.set_xlim(0, width)
-    ax.set_ylim(-len(lines), 0.5)
-    for row, items in enumerate(lines):
-        x = 0.0
-        for text, colour in items:
-            ax.text(x, -row, text, family="monospace", fontsize=10, va="center",
-                    bbox={"boxstyle": "round,pad=0.2", "facecolor": colour, "edgecolor": "none"})
-            x += len(text) + 1
     ax.set_title(title)
+    # Lay out in points from the axes' top-left corner: measured widths, not character counts,
+    # so proportional fonts and narrow subplots wrap where the words really end.
+    renderer = fig.canvas.get_renderer()
+    to_points = 72.0 / fig.dpi
+    room = ax.get_window_extent(renderer).width * to_points
+    pad, gap, step = 0.2 * fontsize, 0.8 * fontsize, 2.0 * fontsize  # pad: the boxstyle's, in points
+    x, row, chars = 0.0, 0, 0
+    for text, colour in zip(labels, colours):
+        t = ax.text(0, 1, text, family="monospace", fontsize=fontsize, ha="left", va="top",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": colour, "edgecolor": "none"})
+        w = t.get_window_extent(renderer).width * to_points + 2 * pad
+        if x > 0 and (x + w > room or (width is not None and chars + len(text) > width)):
+            x, row, chars = 0.0, row + 1, 0
+        t.set_transform(offset_copy(ax.transAxes, fig=fig, x=x + pad, y=-(row * step + pad), units="points"))
+        x += w + gap
+        chars += len(text) + 1
+    needed = (row + 1) * step / 72.0  # inches of axes height the lines take
+    fig_w, fig_h = fig.get_size_inches()
+    box = ax.get_position()
+    if own:  # fit the figure to the lines: room for the title above, a small margin below
+        top, bottom = 0.45, 0.1
+        fig_h = needed + top + bottom
+        fig.set_size_inches(fig_w, fig_h)
+        ax.set_position([box.x0, bottom / fig_h, box.width, needed / fig_h])
+    elif box.height * fig_h < needed:  # a shared figure: grow it until this axes holds the lines
+        fig.set_size_inches(fig_w, needed / box.height)
     return ax
 
 
@@ -123,10 +141,17 @@ def plot_network(result: Interactions, k: int = 15, ax=None):
         colours = _value_colours(shap[players])
     else:
         colours = ["#dddddd"] * len(players)
+    size = 500  # marker area in points^2
+    clear = np.sqrt(size) / 2 + 3  # marker radius + edge + a little space, in points
     for p, colour in zip(players, colours):
         x, y = pos[p]
-        ax.scatter([x], [y], s=500, color=colour, edgecolors="black", zorder=2)
-        ax.text(1.18 * x, 1.18 * y, result.labels[p], ha="center", va="center", fontsize=9)
+        ax.scatter([x], [y], s=size, color=colour, edgecolors="black", zorder=2)
+        # Offset in points past the drawn marker, text growing away from the centre, so the
+        # label clears its node whatever the figure's size.
+        ha, dx = ("left", clear) if x > 0.38 else ("right", -clear) if x < -0.38 else ("center", 0)
+        va, dy = ("bottom", clear) if y > 0.38 else ("top", -clear) if y < -0.38 else ("center", 0)
+        ax.annotate(result.labels[p], (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                    fontsize=9)
     ax.set_xlim(-1.5, 1.5)
     ax.set_ylim(-1.5, 1.5)
     return ax

@@ -142,12 +142,14 @@ class ExplainerWidget:
             if callable(self.player_plot):
                 self.player_plot(res, axes[0])
             elif self.player_plot == "segments":
-                plots.plot_segments(res.labels, res.shapley(), ax=axes[0])
+                axes[0].axis("off")  # drawn after the layout below: it wraps at the axes' final width
             else:
                 plots.plot_values(res.shapley(), res.labels, ax=axes[0])
             plots.plot_top(mob, k=self.top_k, ax=axes[1])
             plots.plot_network(mob, ax=axes[2])
             fig.tight_layout()
+            if self.player_plot == "segments":
+                plots.plot_segments(res.labels, res.shapley(), ax=axes[0])
             plt.show()
         options = [(f"{mob.label(t)}  ({c:+.3f})", t) for t, c in mob.top(self.top_k)]
         self.choice.options = options

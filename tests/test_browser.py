@@ -220,7 +220,9 @@ def _drive(page, expect, url: str, n_code: int, tmp_path: Path) -> Path:
         top = choice.evaluate("s => s.options[s.selectedIndex].text").replace("\xa0", " ")
         label = re.match(r"^(.*\S)\s+\(([+-]\d+\.\d{3})\)$", top)
         assert label, f"unexpected top interaction {top!r}"
-        prompt = widget.locator(".widget-textarea textarea").input_value()
+        # Two text areas (Prompt and Template): pick the prompt by its label.
+        prompt = widget.locator(".widget-textarea", has=page.locator("label", has_text="Prompt")).locator(
+            "textarea").input_value()
         for part in label.group(1).split(" × "):
             assert part in prompt, f"top interaction {top!r}: {part!r} is not a segment of the prompt"
 

@@ -39,8 +39,8 @@ class FeatureWidget:
         self.prompt = w.Textarea(value=text if text is not None else REVIEW, description="Prompt",
                                  layout=w.Layout(width="95%", height="90px"))
         default_template = SENTIMENT_TEMPLATE if text is None and template is None else (template or "{text}")
-        self.template = w.Text(value=default_template, description="Template", layout=layout,
-                               placeholder="...{text}...  (never masked)")
+        self.template = w.Textarea(value=default_template, description="Template", rows=3, layout=layout,
+                                   placeholder="...{text}...  (never masked)")  # a Textarea shows its newlines
         self.fixed = w.Text(value="", description="Fixed", layout=layout,
                             placeholder="substrings never masked, separated by |")
         seg = lens.segmentation if lens.segmentation in SEGMENTATIONS else "words"

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lenses.features import FeatureLens
+from lenses.features.data import SENTIMENT_TEMPLATE
 from lenses.features.widget import FeatureWidget
 
 
@@ -52,3 +53,15 @@ def test_default_widget_opens_with_a_review(tiny):
     fw = FeatureWidget(FeatureLens((model, tok)))
     assert "{text}" in fw.template.value and len(fw.prompt.value.split()) > 20
     assert np.all([isinstance(c, w.Widget) for c in fw.widget.children])
+
+
+def test_template_shows_and_keeps_its_newlines(tiny):
+    model, tok = tiny
+    lens = FeatureLens((model, tok), value="margin", labels=("positive", "negative"))
+    fw = FeatureWidget(lens)
+    assert isinstance(fw.template, w.Textarea) and fw.template.rows >= 3  # a Text would hide the newlines
+    assert fw.template.value == SENTIMENT_TEMPLATE and "\n" in fw.template.value
+    fw.prompt.value = "the film was good"
+    fw.template.value = "review :\n{text}\nanswer :"
+    game = fw.build_game()
+    assert game.prompt == "review :\nthe film was good\nanswer :"
