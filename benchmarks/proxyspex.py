@@ -10,6 +10,8 @@ Usage:
     .venv/bin/python benchmarks/proxyspex.py                       # spexkit only
     .venv/bin/python benchmarks/proxyspex.py --peer-python /work/bench-venv/bin/python
     .venv/bin/python benchmarks/proxyspex.py --quick               # 2 seeds
+    .venv/bin/python benchmarks/proxyspex.py --peer-from benchmarks/results/proxyspex.json
+        # rerun spexkit only; the peer's rows (slow: ~1 min a call) are carried over
 
 Writes benchmarks/results/proxyspex.json. The peer runs in a separate Python (shapiq 1.4.1
 and lightgbm installed there; spexkit is imported from this checkout via PYTHONPATH).
@@ -123,33 +125,7 @@ def fmt(x, f="{:.4f}"):
     return "–" if x is None else f.format(x)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--peer-python", default=None, help="a Python with shapiq==1.4.1 and lightgbm")
-    p.add_argument("--quick", action="store_true", help="2 seeds instead of 3")
-    p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "proxyspex.json"))
-    args = p.parse_args(argv)
-    if args.worker:
-        spec = json.loads(args.worker)
-        print(json.dumps(run_peer(spec["case"], spec["seed"])))
-        return 0
-    seeds = [0, 1] if args.quick else [0, 1, 2]
-    report = {"seeds": seeds, "cases": [], "equal_budget": {}}
-    print(f"ProxySPEX on hierarchical planted games (30 AND-terms of degree <= 4 with sub-terms), seeds {seeds}")
-    print("| n | budget | noise | spexkit R² | spexkit time (s) | shapiq R² | shapiq time (s) |")
-    print("|---|---|---|---|---|---|---|")
-    for case in CASES:
-        ours = [run_ours(case, s) for s in seeds]
-        peer = [peer_call(args.peer_python, case, s) for s in seeds] if args.peer_python else []
-        row = {"case": case, "spexkit": ours, "shapiq": peer}
-        report["cases"].append(row)
-        noise = f"{case['snr_db']} dB" if case.get("snr_db") else "none"
-        peer_err = next((r["error"] for r in peer if "error" in r), None)
-        print(f"| {case['n']} | {case['budget']} | {noise} | {fmt(mean(ours, 'r2'))} (min {fmt(min(r['r2'] for r in ours))}) "
-              f"| {fmt(mean(ours, 'time'), '{:.2f}')} | "
-              f"{fmt(mean(peer, 'r2')) if not peer_err else peer_err} | {fmt(mean(peer, 'time'), '{:.1f}')} |",
-              flush=True)
+def equal_budget_table(report: dict, seeds) -> None:
     case = EQUAL_BUDGET
     print(f"\nAll methods at an equal budget of {case['budget']} queries, n = {case['n']} (held-out R²)")
     print("| method | mean R² | queries | time (s) |")
@@ -160,9 +136,54 @@ def main(argv=None) -> int:
         err = next((r["error"] for r in rows if "error" in r), None)
         print(f"| {method} | {fmt(mean(rows, 'r2')) if not err else err} | {fmt(mean(rows, 'queries'), '{:.0f}')} "
               f"| {fmt(mean(rows, 'time'), '{:.2f}')} |", flush=True)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--peer-python", default=None, help="a Python with shapiq==1.4.1 and lightgbm")
+    p.add_argument("--quick", action="store_true", help="2 seeds instead of 3")
+    p.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 3; --quick 2)")
+    p.add_argument("--cases", default=None, help="comma-separated indices into CASES (default all)")
+    p.add_argument("--no-equal-budget", action="store_true", help="skip the all-methods table")
+    p.add_argument("--peer-from", default=None,
+                   help="carry the shapiq rows over from an earlier results file (same cases and seeds)")
+    p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "proxyspex.json"))
+    args = p.parse_args(argv)
+    if args.worker:
+        spec = json.loads(args.worker)
+        print(json.dumps(run_peer(spec["case"], spec["seed"])))
+        return 0
+    seeds = list(range(args.seeds)) if args.seeds else ([0, 1] if args.quick else [0, 1, 2])
+    cases = [CASES[int(i)] for i in args.cases.split(",")] if args.cases else CASES
+    report = {"seeds": seeds, "cases": [], "equal_budget": {}}
+    carried = {}
+    if args.peer_from:
+        old = json.loads(Path(args.peer_from).read_text())
+        if old.get("seeds") != seeds:
+            raise SystemExit(f"{args.peer_from} used seeds {old.get('seeds')}, this run {seeds}")
+        carried = {json.dumps(r["case"], sort_keys=True): r["shapiq"] for r in old["cases"]}
+        report["peer_from"] = str(args.peer_from)
+    print(f"ProxySPEX on hierarchical planted games (30 AND-terms of degree <= 4 with sub-terms), seeds {seeds}")
+    print("| n | budget | noise | spexkit R² | spexkit time (s) | shapiq R² | shapiq time (s) |")
+    print("|---|---|---|---|---|---|---|")
+    for case in cases:
+        ours = [run_ours(case, s) for s in seeds]
+        peer = ([peer_call(args.peer_python, case, s) for s in seeds] if args.peer_python
+                else carried.get(json.dumps(case, sort_keys=True), []))
+        row = {"case": case, "spexkit": ours, "shapiq": peer}
+        report["cases"].append(row)
+        noise = f"{case['snr_db']} dB" if case.get("snr_db") else "none"
+        peer_err = next((r["error"] for r in peer if "error" in r), None)
+        print(f"| {case['n']} | {case['budget']} | {noise} | {fmt(mean(ours, 'r2'))} (min {fmt(min(r['r2'] for r in ours))}) "
+              f"| {fmt(mean(ours, 'time'), '{:.2f}')} | "
+              f"{fmt(mean(peer, 'r2')) if not peer_err else peer_err} | {fmt(mean(peer, 'time'), '{:.1f}')} |",
+              flush=True)
+    if not args.no_equal_budget:
+        equal_budget_table(report, seeds)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
-    print(f"\nwrote {Path(args.out).relative_to(ROOT)}")
+    print(f"\nwrote {args.out}")
     return 0
 
 
