@@ -81,7 +81,7 @@ def main(argv=None) -> int:
             rows.append(row)
             print(f"| {args.n} | {budget} | {seed} | {row['true_terms']} | {row['true_support_ls']:.4f} "
                   f"| {row['true_plus_trees_omp']:.4f} | {row['proxyspex']:.4f} |", flush=True)
-    Path(args.out).write_text(json.dumps(rows, indent=2))
+    Path(args.out).write_text(json.dumps({"rows": rows}, indent=2))
     print(f"wrote {args.out}")
     return 0
 
