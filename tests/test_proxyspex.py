@@ -107,6 +107,16 @@ def test_joined_terms_unite_overlapping_pieces_only():
     assert joined_terms([(1, 2, 3), (3, 4, 5)], 4) == []  # the union would exceed the order
 
 
+def test_second_round_is_not_screened_when_the_first_selection_is_poor():
+    from spexkit.masks import uniform_masks
+    from spexkit.solvers.proxyspex import SCREEN_TRUST, fit_samples
+
+    game = planted_game(1000, 30, 4, basis="mobius", hierarchical=True, seed=0)
+    masks = uniform_masks(1000, 500, keep=0.5, seed=0)  # far too few samples for ~220 terms
+    res = fit_samples(masks, game(masks), 4, seed=0)
+    assert res.metadata["cv_r2"] < SCREEN_TRUST and not res.metadata["screened"]
+
+
 def test_join_step_recovers_a_case_the_trees_find_in_pieces():
     # n = 1000, 1,000 samples, seed 0: the trees see a degree-4 AND term only as pieces,
     # (309, 374, 523) on one path and (422, 523) on another; the join proposes the whole.
@@ -122,5 +132,9 @@ def test_join_step_recovers_a_case_the_trees_find_in_pieces():
     joined = fit_samples(masks, values, 4, seed=0, join=True)
     plain = fit_samples(masks, values, 4, seed=0, join=False)
     assert joined.metadata["joined_terms"] > 0 and plain.metadata["joined_terms"] == 0
+    # the first selection cross-validates well, so the second round keeps only its parts
+    assert joined.metadata["screened"] and not plain.metadata["screened"]
+    used = {p for t in joined.terms for p in t}
+    assert len(used) < 200  # ~80 true parts; the trees split on hundreds
     assert r2_score(truth, joined.predict(test)) > 0.97
     assert r2_score(truth, joined.predict(test)) > r2_score(truth, plain.predict(test)) + 0.02

@@ -6,7 +6,8 @@
 3. Expand every leaf exactly into parity terms (:mod:`spexkit.trees`) and sum over trees.
 4. Rank the terms by magnitude, keep a pool of the largest, and select among them by
    orthogonal matching pursuit on the samples already queried (path length chosen by
-   cross-validation); join overlapping selected terms into higher-order candidates and
+   cross-validation); join overlapping selected terms into higher-order candidates, keep
+   only candidates over parts the first selection used (when it cross-validates well), and
    select once more; refit the selected terms by least squares. No extra queries.
 """
 
@@ -29,6 +30,8 @@ from .omp import Heredity, cv_path_length, omp_path
 DEFAULT_BUDGET = 1000
 # Below this cross-validated R² the selected terms are compared with the raw tree spectrum.
 SELECTION_DOUBT = 0.9
+# From this cross-validated R² on, the first selection's parts bound the second round's pool.
+SCREEN_TRUST = 0.5
 _HEREDITY_STRENGTH = {"weak": 0.0, "strong": 1.0}
 
 
@@ -160,6 +163,8 @@ def proxyspex(
         After a first selection, add the unions of selected terms that share a part (up to
         the largest extracted order, with their subsets) to the pool and select again: trees
         often find pieces of a high-order interaction on different paths but not the whole.
+        When the first selection's CV R² is at least :data:`SCREEN_TRUST`, the second round
+        only considers terms over parts that the first selection used.
 
     Examples
     --------
@@ -296,7 +301,7 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
     N = masks.shape[0]
     cap = int(0.5 * N) if max_terms is None else int(max_terms)
     chosen, sol, cv_r2, X, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
-    info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0}
+    info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False}
     max_degree = int(deg.max(initial=0))
     if join and chosen:
         new = joined_terms(_terms.to_tuples(pool_idx[chosen], n), max_degree)
@@ -307,6 +312,14 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
             merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
             info["joined_terms"] = int(merged.shape[0] - pool_idx.shape[0])
             if info["joined_terms"]:
+                if cv_r2 >= SCREEN_TRUST:
+                    # A trustworthy first selection names the parts that matter: candidates
+                    # over other parts (the trees' splits on noise) leave the second round.
+                    relevant = np.zeros(n + 1, dtype=bool)
+                    relevant[pool_idx[chosen].ravel()] = True
+                    relevant[n] = True  # the padding sentinel
+                    merged = merged[relevant[merged].all(axis=1)]
+                    info["screened"] = True
                 pool_idx = merged
                 chosen, sol, cv_r2, X, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
