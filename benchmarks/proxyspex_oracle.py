@@ -32,19 +32,17 @@ from spexkit import terms as T  # noqa: E402
 from spexkit.masks import uniform_masks  # noqa: E402
 from spexkit.metrics import r2_score, sample_masks  # noqa: E402
 from spexkit.solvers import proxyspex as P  # noqa: E402
-from spexkit.solvers.omp import cv_path_length, omp_path  # noqa: E402
 from proxyspex import make_game  # noqa: E402  (the same games as the main benchmark)
 
 
 def fit_on_pool(masks, values, test, pool_idx, rng, select: bool) -> np.ndarray:
-    X = P.parity_features(masks, pool_idx)
-    if select:
-        k, _ = cv_path_length(X, values, masks.shape[0] // 2, 4, rng)
-        chosen, _ = omp_path(X, values, k)
+    """Held-out predictions of least squares on the pool, or on matching pursuit's choice in it."""
+    if select:  # the solver's own selection step, without heredity
+        chosen, sol, _, _ = P._select(masks, values, pool_idx, masks.shape[1], masks.shape[0] // 2, 4, rng, None)
     else:
         chosen = list(range(pool_idx.shape[0]))
-    design = np.hstack([np.ones((masks.shape[0], 1)), X[:, chosen]])
-    sol, *_ = np.linalg.lstsq(design, values, rcond=None)
+        design = np.hstack([np.ones((masks.shape[0], 1)), P.parity_features(masks, pool_idx)])
+        sol, *_ = np.linalg.lstsq(design, values, rcond=None)
     return np.hstack([np.ones((test.shape[0], 1)), P.parity_features(test, pool_idx[chosen])]) @ sol
 
 
@@ -71,8 +69,7 @@ def main(argv=None) -> int:
             true_idx = T.as_term_matrix([t for t in truth.terms if t], args.n)
             booster = P.fit_booster(masks, values, P.default_booster_params(4, budget, seed))
             idx, coef = P.paths_to_fourier(*P.lightgbm_paths(booster), args.n)
-            rest = np.flatnonzero(T.degrees(idx, args.n) > 0)
-            top = idx[rest[np.argsort(-np.abs(coef[rest]), kind="stable")][:3000]]
+            top = P.largest_terms(idx, coef, args.n, 3000)
             pool, _ = T.aggregate(T.stack([true_idx, top], args.n), np.zeros(len(true_idx) + len(top)), args.n)
             row = {"n": args.n, "budget": budget, "seed": seed, "true_terms": int(len(true_idx)),
                    "true_support_ls": r2_score(y, fit_on_pool(masks, values, test, true_idx, rng, False)),

@@ -78,13 +78,11 @@ def plot_segments(labels, values, title: str = "Shapley value of each part", wid
     by its value (blue positive, red negative), wrapped at the axes width (and at ``width``
     characters per line when given). The figure grows taller when the lines need it.
     Returns the axes."""
-    import matplotlib.pyplot as plt
     from matplotlib.transforms import offset_copy
 
     colours = _value_colours(values)
     own = ax is None
-    if own:
-        _, ax = plt.subplots(figsize=(10, 1.5))
+    ax = _axes(ax, (10, 1.5))  # its height is fitted to the lines below
     fig = ax.figure
     ax.axis("off")
     ax.set_title(title)

@@ -126,11 +126,12 @@ def cv_path_length(A: np.ndarray, y: np.ndarray, max_terms: int, folds: int, rng
                           heredity=heredity)
         curves.append(err if err.size else np.array([np.var(y[val])]))
     # The mean validation curve (each fold's curve held flat past its end) is minimised:
-    # one noisy fold moves it less than it moves a median of per-fold minima.
+    # one noisy fold moves it less than it moves a median of per-fold minima. Every curve
+    # has at least one point, so the minimum exists.
     length = max(c.size for c in curves)
     padded = np.array([np.concatenate([c, np.full(length - c.size, c[-1])]) for c in curves])
     mean_curve = padded.mean(0)
-    k = int(np.argmin(mean_curve)) + 1 if length else 0
-    pooled = float(mean_curve[k - 1]) if length else float(np.var(y))
+    k = int(np.argmin(mean_curve)) + 1
+    pooled = float(mean_curve[k - 1])
     var = float(np.var(y))
     return k, (1.0 - pooled / var) if var > 0 else 1.0

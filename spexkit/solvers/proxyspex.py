@@ -279,35 +279,38 @@ def joined_terms(terms: list[tuple[int, ...]], max_degree: int) -> list[tuple[in
     return out
 
 
-def _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy, X=None):
+def largest_terms(idx: np.ndarray, coef: np.ndarray, n: int, count: int) -> np.ndarray:
+    """The ``count`` non-constant terms of largest magnitude, largest first (ties: input order)."""
+    rest = np.flatnonzero(_terms.degrees(idx, n) > 0)
+    return idx[rest[np.argsort(-np.abs(coef[rest]), kind="stable")][:count]]
+
+
+def _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy):
     """Matching pursuit over the pool (path length by CV), then least squares on the choice."""
-    X = parity_features(masks, pool_idx) if X is None else X
+    X = parity_features(masks, pool_idx)
     heredity = Heredity(_terms.to_tuples(pool_idx, n), _HEREDITY_STRENGTH[hierarchy]) if hierarchy else None
     k, cv_r2 = cv_path_length(X, values, cap, folds, rng, heredity=heredity)
     chosen, _ = omp_path(X, values, k, heredity=heredity)
     design = np.hstack([np.ones((masks.shape[0], 1)), X[:, chosen]])
     sol, *_ = np.linalg.lstsq(design, values, rcond=None)
-    return chosen, sol, float(cv_r2), X, design
+    return chosen, sol, float(cv_r2), design
 
 
 def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy, join=True):
     n = masks.shape[1]
-    deg = _terms.degrees(idx, n)
     # The booster's magnitudes rank the candidates; matching pursuit picks among them.
-    rest = np.flatnonzero(deg > 0)
-    pool = rest[np.argsort(-np.abs(coef[rest]), kind="stable")][:pool_size]
+    pool_idx = largest_terms(idx, coef, n, pool_size)
     # Closed under subsets so heredity never waits on a term it cannot pick.
-    pool_idx = _subset_closure(idx[pool], n) if hierarchy else idx[pool]
+    pool_idx = _subset_closure(pool_idx, n) if hierarchy else pool_idx
     N = masks.shape[0]
     cap = int(0.5 * N) if max_terms is None else int(max_terms)
-    chosen, sol, cv_r2, X, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
+    chosen, sol, cv_r2, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
     info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False}
-    max_degree = int(deg.max(initial=0))
+    max_degree = int(_terms.degrees(idx, n).max(initial=0))
     if join and chosen:
         new = joined_terms(_terms.to_tuples(pool_idx[chosen], n), max_degree)
         if new:
-            width = max(pool_idx.shape[1], max_degree)
-            new_idx = np.array([list(t) + [n] * (width - len(t)) for t in new], dtype=np.int64)
+            new_idx = _terms.as_term_matrix(new, n)
             merged = _terms.stack([pool_idx, _subset_closure(new_idx, n) if hierarchy else new_idx], n)
             merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
             info["joined_terms"] = int(merged.shape[0] - pool_idx.shape[0])
@@ -321,7 +324,7 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
                     merged = merged[relevant[merged].all(axis=1)]
                     info["screened"] = True
                 pool_idx = merged
-                chosen, sol, cv_r2, X, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
+                chosen, sol, cv_r2, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
     info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": cv_r2,
