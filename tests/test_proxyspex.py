@@ -107,6 +107,25 @@ def test_joined_terms_unite_overlapping_pieces_only():
     assert joined_terms([(1, 2, 3), (3, 4, 5)], 4) == []  # the union would exceed the order
 
 
+def test_second_round_pool_screens_to_the_chosen_parts_and_adds_weak_extracted_terms():
+    from spexkit import terms as T
+    from spexkit.solvers.proxyspex import second_round_pool
+
+    n = 20
+    pool = T.as_term_matrix([(0,), (1,), (2,), (9,), (0, 1), (1, 2)], n)
+    chosen = T.as_term_matrix([(0, 1), (1, 2)], n)
+    # the trees' full spectrum: a weak (0, 2) the magnitude ranking left out, noise on 15
+    extracted = T.as_term_matrix([(), (0, 2), (2, 15), (15,)], n)
+    screened, joined = second_round_pool(pool, chosen, extracted, n, 3, screen=True)
+    got = set(T.to_tuples(screened, n))
+    assert joined == 2  # (0, 1, 2) and its missing subset (0, 2)
+    assert got == {(0,), (1,), (2,), (0, 1), (1, 2), (0, 2), (0, 1, 2)}  # (9,) and 15 are out
+    unscreened, _ = second_round_pool(pool, chosen, extracted, n, 3, screen=False)
+    assert set(T.to_tuples(unscreened, n)) == got | {(9,)}  # no extracted terms without screening
+    nothing, joined = second_round_pool(pool, T.as_term_matrix([(0,), (9,)], n), extracted, n, 3, True)
+    assert joined == 0 and nothing is pool
+
+
 def test_second_round_is_not_screened_when_the_first_selection_is_poor():
     from spexkit.masks import uniform_masks
     from spexkit.solvers.proxyspex import SCREEN_TRUST, fit_samples

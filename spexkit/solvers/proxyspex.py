@@ -164,7 +164,8 @@ def proxyspex(
         the largest extracted order, with their subsets) to the pool and select again: trees
         often find pieces of a high-order interaction on different paths but not the whole.
         When the first selection's CV R² is at least :data:`SCREEN_TRUST`, the second round
-        only considers terms over parts that the first selection used.
+        only considers terms over parts that the first selection used, but all the trees'
+        terms over those parts, not only the ``pool_size`` largest.
 
     Examples
     --------
@@ -285,6 +286,33 @@ def largest_terms(idx: np.ndarray, coef: np.ndarray, n: int, count: int) -> np.n
     return idx[rest[np.argsort(-np.abs(coef[rest]), kind="stable")][:count]]
 
 
+def second_round_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np.ndarray, n: int,
+                      max_degree: int, screen: bool, closed: bool = True) -> tuple[np.ndarray, int]:
+    """Candidates for the second selection and how many joined terms they gained.
+
+    The first pool plus the joins of the chosen terms (:func:`joined_terms`, with their
+    subsets when ``closed``). With ``screen`` (a first selection that cross-validates well
+    names the parts that matter) only terms over the chosen terms' parts stay, and every
+    extracted term over those parts comes in, however small its tree coefficient: ranking by
+    magnitude drops many true weak terms, while the trees' splits on noise fall outside.
+    """
+    new = joined_terms(_terms.to_tuples(chosen_idx, n), max_degree)
+    if not new:
+        return pool_idx, 0
+    new_idx = _terms.as_term_matrix(new, n)
+    merged = _terms.stack([pool_idx, _subset_closure(new_idx, n) if closed else new_idx], n)
+    merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
+    joined = int(merged.shape[0] - pool_idx.shape[0])
+    if joined and screen:
+        relevant = np.zeros(n + 1, dtype=bool)
+        relevant[chosen_idx.ravel()] = True
+        relevant[n] = True  # the padding sentinel
+        merged = _terms.stack([merged, extracted_idx[_terms.degrees(extracted_idx, n) > 0]], n)
+        merged = merged[relevant[merged].all(axis=1)]
+        merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
+    return merged, joined
+
+
 def _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy):
     """Matching pursuit over the pool (path length by CV), then least squares on the choice."""
     X = parity_features(masks, pool_idx)
@@ -308,23 +336,14 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
     info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False}
     max_degree = int(_terms.degrees(idx, n).max(initial=0))
     if join and chosen:
-        new = joined_terms(_terms.to_tuples(pool_idx[chosen], n), max_degree)
-        if new:
-            new_idx = _terms.as_term_matrix(new, n)
-            merged = _terms.stack([pool_idx, _subset_closure(new_idx, n) if hierarchy else new_idx], n)
-            merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
-            info["joined_terms"] = int(merged.shape[0] - pool_idx.shape[0])
-            if info["joined_terms"]:
-                if cv_r2 >= SCREEN_TRUST:
-                    # A trustworthy first selection names the parts that matter: candidates
-                    # over other parts (the trees' splits on noise) leave the second round.
-                    relevant = np.zeros(n + 1, dtype=bool)
-                    relevant[pool_idx[chosen].ravel()] = True
-                    relevant[n] = True  # the padding sentinel
-                    merged = merged[relevant[merged].all(axis=1)]
-                    info["screened"] = True
-                pool_idx = merged
-                chosen, sol, cv_r2, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
+        screen = cv_r2 >= SCREEN_TRUST
+        merged, joined = second_round_pool(pool_idx, pool_idx[chosen], idx, n, max_degree, screen,
+                                           closed=hierarchy is not None)
+        info["joined_terms"] = joined
+        if joined:
+            info["screened"] = screen
+            pool_idx = merged
+            chosen, sol, cv_r2, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
     info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": cv_r2,
