@@ -6,9 +6,12 @@
 3. Expand every leaf exactly into parity terms (:mod:`spexkit.trees`) and sum over trees.
 4. Rank the terms by magnitude, keep a pool of the largest, and select among them by
    orthogonal matching pursuit on the samples already queried (path length chosen by
-   cross-validation); join overlapping selected terms into higher-order candidates, keep
-   only candidates over parts the first selection used (when it cross-validates well), and
-   select once more; refit the selected terms by least squares. No extra queries.
+   cross-validation).
+5. Refine in rounds: join overlapping selected terms into higher-order candidates and, when
+   the selection cross-validates well, screen the pool to the parts it used, add every
+   extracted term over them and the pairs of parts that best explain the residual; select
+   again while cross-validation improves. Refit the selected terms by least squares. No
+   extra queries.
 """
 
 from __future__ import annotations
@@ -119,6 +122,8 @@ def proxyspex(
     cv_folds: int = 4,
     tune: bool = False,
     join: bool = True,
+    rounds: int = 4,
+    pair_scan: int = 200,
 ) -> Interactions:
     """Sparse Fourier expansion of a game through a LightGBM proxy.
 
@@ -160,12 +165,19 @@ def proxyspex(
         (three extra fits, no extra queries). Off by default: the defaults suit hierarchical
         games and the selection step already adapts to the data.
     join : bool
-        After a first selection, add the unions of selected terms that share a part (up to
-        the largest extracted order, with their subsets) to the pool and select again: trees
-        often find pieces of a high-order interaction on different paths but not the whole.
-        When the first selection's CV R² is at least :data:`SCREEN_TRUST`, the second round
-        only considers terms over parts that the first selection used, but all the trees'
-        terms over those parts, not only the ``pool_size`` largest.
+        Refine the first selection in further rounds (up to ``rounds`` selections in all).
+        Each round adds the unions of selected terms that share a part (up to the largest
+        extracted order, with their subsets): trees often find pieces of a high-order
+        interaction on different paths but not the whole. When the selection cross-validates
+        at R² >= :data:`SCREEN_TRUST`, the round also screens the pool to the parts it used,
+        takes in every extracted term over them (not only the ``pool_size`` largest) and the
+        ``pair_scan`` pairs that best explain the residual. A round after the second is kept
+        only when it raises the cross-validated R².
+    rounds : int
+        Most selection rounds, the first included (default 4).
+    pair_scan : int
+        Pairs of parts proposed per round from the residual (:func:`residual_pairs`, all
+        n(n-1)/2 pairs scored by one matrix product); 0 turns the scan off.
 
     Examples
     --------
@@ -190,7 +202,7 @@ def proxyspex(
     t1 = time.perf_counter()
     res = fit_samples(masks, values, max_degree, rng, booster_params=booster_params, refit=refit,
                       pool_size=pool_size, hierarchy=hierarchy, max_terms=max_terms, cv_folds=cv_folds,
-                      tune=tune, join=join, labels=ev.game.labels)
+                      tune=tune, join=join, rounds=rounds, pair_scan=pair_scan, labels=ev.game.labels)
     res.metadata.update({"queries": ev.queries, "keep": p_keep, "time_sampling": t1 - t0})
     return res
 
@@ -198,7 +210,8 @@ def proxyspex(
 def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, seed=None, *,
                 booster_params: dict | None = None, refit: bool = True, pool_size: int = 3000,
                 hierarchy: str | None = "weak", max_terms: int | None = None, cv_folds: int = 4,
-                tune: bool = False, join: bool = True, labels=None) -> Interactions:
+                tune: bool = False, join: bool = True, rounds: int = 4, pair_scan: int = 200,
+                labels=None) -> Interactions:
     """ProxySPEX on samples already queried: fit, extract, select, refit (no queries).
 
     Used by :func:`proxyspex` and by ``method="auto"``, which grows its sample set in stages.
@@ -224,7 +237,8 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
         meta["tuning"] = tuning
     if refit and n_extracted:
         sel_idx, sel_coef, info = _select_and_refit(masks, values, idx, coef, pool_size, max_terms, cv_folds,
-                                                    rng, hierarchy, join=join)
+                                                    rng, hierarchy, join=join, rounds=rounds,
+                                                    pair_scan=pair_scan)
         meta.update(info)
         keep_selection = True
         if info["cv_r2"] < SELECTION_DOUBT:
@@ -286,30 +300,69 @@ def largest_terms(idx: np.ndarray, coef: np.ndarray, n: int, count: int) -> np.n
     return idx[rest[np.argsort(-np.abs(coef[rest]), kind="stable")][:count]]
 
 
-def second_round_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np.ndarray, n: int,
-                      max_degree: int, screen: bool, closed: bool = True) -> tuple[np.ndarray, int]:
-    """Candidates for the second selection and how many joined terms they gained.
+def residual_pairs(masks: np.ndarray, residual: np.ndarray, count: int, block: int = 512) -> np.ndarray:
+    """The ``count`` pairs of parts whose parity correlates most with the residual: (count, 2).
 
-    The first pool plus the joins of the chosen terms (:func:`joined_terms`, with their
-    subsets when ``closed``). With ``screen`` (a first selection that cross-validates well
-    names the parts that matter) only terms over the chosen terms' parts stay, and every
-    extracted term over those parts comes in, however small its tree coefficient: ranking by
-    magnitude drops many true weak terms, while the trees' splits on noise fall outside.
+    Scores every one of the n(n-1)/2 pairs at once, |Σ_s r_s χ_i(m_s) χ_j(m_s)| = |(Xᵀ diag(r) X)_ij|
+    with X the ±1 masks, in column blocks so memory stays O(block · n). Pairs without main
+    effects, which greedy trees never split on, show up here as soon as the rest is fitted.
+
+    >>> rng = np.random.default_rng(0)
+    >>> masks = rng.random((400, 30)) < 0.5
+    >>> residual = np.where(masks[:, 3] == masks[:, 17], 1.0, -1.0)  # a pure pair, no main effects
+    >>> residual_pairs(masks, residual, 1).tolist()
+    [[3, 17]]
     """
+    X = 1.0 - 2.0 * masks.astype(np.float64)
+    n = X.shape[1]
+    count = int(min(count, n * (n - 1) // 2))
+    if count <= 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    weighted = residual[:, None] * X
+    best_i, best_j, best_s = [], [], []
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        score = np.abs(X[:, start:stop].T @ weighted)  # rows: i in the block, columns: j
+        i, j = np.nonzero(np.arange(start, stop)[:, None] < np.arange(n)[None, :])
+        flat = score[i, j]
+        top = np.argpartition(-flat, min(count, flat.size) - 1)[:count] if flat.size > count else np.arange(flat.size)
+        best_i.append(i[top] + start), best_j.append(j[top]), best_s.append(flat[top])
+    i, j, sc = (np.concatenate(v) for v in (best_i, best_j, best_s))
+    order = np.argsort(-sc, kind="stable")[:count]
+    return np.stack([i[order], j[order]], axis=1).astype(np.int64)
+
+
+def refined_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np.ndarray, n: int,
+                 max_degree: int, screen: bool = False, pairs: np.ndarray | None = None,
+                 closed: bool = True) -> tuple[np.ndarray, int]:
+    """Candidates for the next selection round and how many joined terms they gained.
+
+    The current pool plus the joins of the chosen terms (:func:`joined_terms`, with their
+    subsets when ``closed``). With ``screen`` (after a selection that cross-validates well,
+    which names the parts that matter) the pool is screened to terms over the chosen terms'
+    parts and every extracted term over those parts comes in however small its tree
+    coefficient (ranking by magnitude drops many true weak terms, while the trees' splits on
+    noise fall outside). ``pairs`` (from :func:`residual_pairs`) are added last, with their
+    subsets when ``closed``.
+    """
+    blocks = [pool_idx]
     new = joined_terms(_terms.to_tuples(chosen_idx, n), max_degree)
-    if not new:
-        return pool_idx, 0
-    new_idx = _terms.as_term_matrix(new, n)
-    merged = _terms.stack([pool_idx, _subset_closure(new_idx, n) if closed else new_idx], n)
+    if new:
+        new_idx = _terms.as_term_matrix(new, n)
+        blocks.append(_subset_closure(new_idx, n) if closed else new_idx)
+    merged = _terms.stack(blocks, n)
     merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
     joined = int(merged.shape[0] - pool_idx.shape[0])
-    if joined and screen:
+    if screen:
         relevant = np.zeros(n + 1, dtype=bool)
         relevant[chosen_idx.ravel()] = True
         relevant[n] = True  # the padding sentinel
         merged = _terms.stack([merged, extracted_idx[_terms.degrees(extracted_idx, n) > 0]], n)
         merged = merged[relevant[merged].all(axis=1)]
-        merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
+    if pairs is not None and len(pairs):
+        pair_idx = _terms.as_term_matrix(pairs, n)
+        merged = _terms.stack([merged, _subset_closure(pair_idx, n) if closed else pair_idx], n)
+    merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
     return merged, joined
 
 
@@ -324,7 +377,8 @@ def _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy):
     return chosen, sol, float(cv_r2), design
 
 
-def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy, join=True):
+def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy, join=True,
+                      rounds=4, pair_scan=200):
     n = masks.shape[1]
     # The booster's magnitudes rank the candidates; matching pursuit picks among them.
     pool_idx = largest_terms(idx, coef, n, pool_size)
@@ -335,15 +389,29 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
     chosen, sol, cv_r2, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
     info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False}
     max_degree = int(_terms.degrees(idx, n).max(initial=0))
-    if join and chosen:
-        screen = cv_r2 >= SCREEN_TRUST
-        merged, joined = second_round_pool(pool_idx, pool_idx[chosen], idx, n, max_degree, screen,
-                                           closed=hierarchy is not None)
-        info["joined_terms"] = joined
-        if joined:
-            info["screened"] = screen
-            pool_idx = merged
-            chosen, sol, cv_r2, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
+    info.update({"rounds": 1, "pairs_scanned": 0})
+    for extra in range(rounds - 1 if join else 0):
+        # A later round must earn its place by cross-validation; an untrusted first selection
+        # gets one unscreened join round at most (screening on a poor selection loses terms).
+        trusted = cv_r2 >= SCREEN_TRUST
+        if not chosen or (extra > 0 and not trusted) or cv_r2 > 1 - 1e-4:
+            break
+        pairs = None
+        if trusted and pair_scan:
+            pairs = residual_pairs(masks, values - design @ sol, pair_scan)
+        cand, joined = refined_pool(pool_idx, pool_idx[chosen], idx, n, max_degree, screen=trusted,
+                                    pairs=pairs, closed=hierarchy is not None)
+        if not joined and pairs is None:
+            break
+        trial = _select(masks, values, cand, n, cap, folds, rng, hierarchy)
+        if extra > 0 and trial[2] <= cv_r2:
+            break
+        chosen, sol, cv_r2, design = trial
+        pool_idx = cand
+        info["joined_terms"] += joined
+        info["screened"] = info["screened"] or trusted
+        info["pairs_scanned"] += 0 if pairs is None else int(len(pairs))
+        info["rounds"] += 1
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
     info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": cv_r2,
