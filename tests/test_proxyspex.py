@@ -107,7 +107,7 @@ def test_joined_terms_unite_overlapping_pieces_only():
     assert joined_terms([(1, 2, 3), (3, 4, 5)], 4) == []  # the union would exceed the order
 
 
-def test_refined_pool_joins_screens_and_adds_the_residual_pairs():
+def test_refined_pool_joins_screens_and_adds_the_residual_proposals():
     from spexkit import terms as T
     from spexkit.solvers.proxyspex import refined_pool
 
@@ -123,17 +123,17 @@ def test_refined_pool_joins_screens_and_adds_the_residual_pairs():
     screened, _ = refined_pool(pool, chosen, extracted, n, 3, screen=True)
     inside = {(0,), (1,), (2,), (0, 1), (1, 2), (0, 2), (0, 1, 2)}  # (9,) and 15 are out
     assert sorted(T.to_tuples(screened, n)) == sorted(inside)  # each term once
-    with_pairs, _ = refined_pool(pool, chosen, extracted, n, 3, screen=True, pairs=np.array([[4, 7]]))
+    with_pairs, _ = refined_pool(pool, chosen, extracted, n, 3, screen=True, proposals=np.array([[4, 7]]))
     assert set(T.to_tuples(with_pairs, n)) == inside | {(4, 7), (4,), (7,)}
-    unclosed, _ = refined_pool(pool, chosen, extracted, n, 3, screen=True, pairs=np.array([[4, 7]]),
+    unclosed, _ = refined_pool(pool, chosen, extracted, n, 3, screen=True, proposals=np.array([[4, 7]]),
                                closed=False)
     assert (4, 7) in T.to_tuples(unclosed, n) and (4,) not in T.to_tuples(unclosed, n)
     nothing, joined = refined_pool(pool, T.as_term_matrix([(0,), (9,)], n), extracted, n, 3)
     assert joined == 0 and set(T.to_tuples(nothing, n)) == set(T.to_tuples(pool, n))
 
 
-def test_residual_pairs_rank_every_pair_across_column_blocks():
-    from spexkit.solvers.proxyspex import residual_pairs
+def test_residual_scan_ranks_every_pair_across_column_blocks_and_every_part():
+    from spexkit.solvers.proxyspex import residual_pairs, residual_singles
 
     rng = np.random.default_rng(1)
     masks = rng.random((600, 50)) < 0.5
@@ -143,9 +143,11 @@ def test_residual_pairs_rank_every_pair_across_column_blocks():
         assert residual_pairs(masks, residual, 2, block=block).tolist() == [[3, 41], [10, 12]]
     assert residual_pairs(masks[:, :3], residual, 10).shape == (3, 2)  # only 3 pairs exist
     assert residual_pairs(masks, residual, 0).shape == (0, 2)
+    assert residual_singles(masks, residual + 0.5 * chi[:, 30], 1).tolist() == [30]
+    assert residual_singles(masks, residual, 99).shape == (50,)
 
 
-def test_pair_scan_finds_the_pairs_trees_miss():
+def test_residual_scan_finds_the_pairs_trees_miss():
     # n = 1000, 1,000 samples, the hardest of the benchmark's ten seeds: part 889 is in two
     # planted 4-sets whose main effects nearly cancel, so the trees never split on it; its
     # pairs, e.g. (54, 889) with coefficient 0.37, top the residual scan.
@@ -159,8 +161,8 @@ def test_pair_scan_finds_the_pairs_trees_miss():
     test = sample_masks(1000, 2000, seed=99)
     truth = game.noiseless(test)
     scanned = fit_samples(masks, values, 4, seed=0)
-    plain = fit_samples(masks, values, 4, seed=0, pair_scan=0)
-    assert scanned.metadata["pairs_scanned"] > 0 and plain.metadata["pairs_scanned"] == 0
+    plain = fit_samples(masks, values, 4, seed=0, residual_scan=0)
+    assert scanned.metadata["proposed_terms"] > 0 and plain.metadata["proposed_terms"] == 0
     assert plain.metadata["screened"]  # screening does not depend on the scan
     assert (54, 889) in scanned.terms and (54, 889) not in plain.terms
     assert r2_score(truth, scanned.predict(test)) > 0.98

@@ -123,7 +123,7 @@ def proxyspex(
     tune: bool = False,
     join: bool = True,
     rounds: int = 4,
-    pair_scan: int = 200,
+    residual_scan: int = 50,
 ) -> Interactions:
     """Sparse Fourier expansion of a game through a LightGBM proxy.
 
@@ -171,13 +171,14 @@ def proxyspex(
         interaction on different paths but not the whole. When the selection cross-validates
         at R² >= :data:`SCREEN_TRUST`, the round also screens the pool to the parts it used,
         takes in every extracted term over them (not only the ``pool_size`` largest) and the
-        ``pair_scan`` pairs that best explain the residual. A round after the second is kept
-        only when it raises the cross-validated R².
+        pairs and single parts that best explain the residual (``residual_scan``). A round
+        after the second is kept only when it raises the cross-validated R².
     rounds : int
         Most selection rounds, the first included (default 4).
-    pair_scan : int
-        Pairs of parts proposed per round from the residual (:func:`residual_pairs`, all
-        n(n-1)/2 pairs scored by one matrix product); 0 turns the scan off.
+    residual_scan : int
+        Pairs of parts proposed per round from the residual of the selection
+        (:func:`residual_pairs`: all n(n-1)/2 pairs scored by one matrix product), with a
+        fifth as many single parts (:func:`residual_singles`); 0 turns the scan off.
 
     Examples
     --------
@@ -202,7 +203,8 @@ def proxyspex(
     t1 = time.perf_counter()
     res = fit_samples(masks, values, max_degree, rng, booster_params=booster_params, refit=refit,
                       pool_size=pool_size, hierarchy=hierarchy, max_terms=max_terms, cv_folds=cv_folds,
-                      tune=tune, join=join, rounds=rounds, pair_scan=pair_scan, labels=ev.game.labels)
+                      tune=tune, join=join, rounds=rounds, residual_scan=residual_scan,
+                      labels=ev.game.labels)
     res.metadata.update({"queries": ev.queries, "keep": p_keep, "time_sampling": t1 - t0})
     return res
 
@@ -210,7 +212,7 @@ def proxyspex(
 def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, seed=None, *,
                 booster_params: dict | None = None, refit: bool = True, pool_size: int = 3000,
                 hierarchy: str | None = "weak", max_terms: int | None = None, cv_folds: int = 4,
-                tune: bool = False, join: bool = True, rounds: int = 4, pair_scan: int = 200,
+                tune: bool = False, join: bool = True, rounds: int = 4, residual_scan: int = 50,
                 labels=None) -> Interactions:
     """ProxySPEX on samples already queried: fit, extract, select, refit (no queries).
 
@@ -238,7 +240,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     if refit and n_extracted:
         sel_idx, sel_coef, info = _select_and_refit(masks, values, idx, coef, pool_size, max_terms, cv_folds,
                                                     rng, hierarchy, join=join, rounds=rounds,
-                                                    pair_scan=pair_scan)
+                                                    residual_scan=residual_scan)
         meta.update(info)
         keep_selection = True
         if info["cv_r2"] < SELECTION_DOUBT:
@@ -332,8 +334,21 @@ def residual_pairs(masks: np.ndarray, residual: np.ndarray, count: int, block: i
     return np.stack([i[order], j[order]], axis=1).astype(np.int64)
 
 
+def residual_singles(masks: np.ndarray, residual: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` parts whose own parity correlates most with the residual: (count,).
+
+    >>> rng = np.random.default_rng(0)
+    >>> masks = rng.random((400, 30)) < 0.5
+    >>> residual_singles(masks, np.where(masks[:, 8], 1.0, -1.0), 1).tolist()
+    [8]
+    """
+    score = np.abs((1.0 - 2.0 * masks.astype(np.float64)).T @ residual)
+    count = int(min(max(count, 0), score.size))
+    return np.argsort(-score, kind="stable")[:count].astype(np.int64)
+
+
 def refined_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np.ndarray, n: int,
-                 max_degree: int, screen: bool = False, pairs: np.ndarray | None = None,
+                 max_degree: int, screen: bool = False, proposals: np.ndarray | None = None,
                  closed: bool = True) -> tuple[np.ndarray, int]:
     """Candidates for the next selection round and how many joined terms they gained.
 
@@ -342,8 +357,9 @@ def refined_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np
     which names the parts that matter) the pool is screened to terms over the chosen terms'
     parts and every extracted term over those parts comes in however small its tree
     coefficient (ranking by magnitude drops many true weak terms, while the trees' splits on
-    noise fall outside). ``pairs`` (from :func:`residual_pairs`) are added last, with their
-    subsets when ``closed``.
+    noise fall outside). ``proposals`` (terms that explain the residual: a term matrix or
+    tuples, from :func:`residual_pairs` and :func:`residual_singles`) are added last, with
+    their subsets when ``closed``.
     """
     blocks = [pool_idx]
     new = joined_terms(_terms.to_tuples(chosen_idx, n), max_degree)
@@ -359,9 +375,9 @@ def refined_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np
         relevant[n] = True  # the padding sentinel
         merged = _terms.stack([merged, extracted_idx[_terms.degrees(extracted_idx, n) > 0]], n)
         merged = merged[relevant[merged].all(axis=1)]
-    if pairs is not None and len(pairs):
-        pair_idx = _terms.as_term_matrix(pairs, n)
-        merged = _terms.stack([merged, _subset_closure(pair_idx, n) if closed else pair_idx], n)
+    if proposals is not None and len(proposals):
+        extra = _terms.as_term_matrix(proposals, n)
+        merged = _terms.stack([merged, _subset_closure(extra, n) if closed else extra], n)
     merged, _ = _terms.aggregate(merged, np.zeros(merged.shape[0]), n)
     return merged, joined
 
@@ -378,7 +394,7 @@ def _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy):
 
 
 def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy, join=True,
-                      rounds=4, pair_scan=200):
+                      rounds=4, residual_scan=50):
     n = masks.shape[1]
     # The booster's magnitudes rank the candidates; matching pursuit picks among them.
     pool_idx = largest_terms(idx, coef, n, pool_size)
@@ -389,19 +405,22 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
     chosen, sol, cv_r2, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
     info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False}
     max_degree = int(_terms.degrees(idx, n).max(initial=0))
-    info.update({"rounds": 1, "pairs_scanned": 0})
+    info.update({"rounds": 1, "proposed_terms": 0})
     for extra in range(rounds - 1 if join else 0):
         # A later round must earn its place by cross-validation; an untrusted first selection
         # gets one unscreened join round at most (screening on a poor selection loses terms).
         trusted = cv_r2 >= SCREEN_TRUST
         if not chosen or (extra > 0 and not trusted) or cv_r2 > 1 - 1e-4:
             break
-        pairs = None
-        if trusted and pair_scan:
-            pairs = residual_pairs(masks, values - design @ sol, pair_scan)
+        proposals = None
+        if trusted and residual_scan:
+            residual = values - design @ sol
+            pairs = residual_pairs(masks, residual, residual_scan)
+            singles = residual_singles(masks, residual, max(1, residual_scan // 5))
+            proposals = _terms.stack([pairs, np.stack([singles, np.full(singles.size, n)], axis=1)], n)
         cand, joined = refined_pool(pool_idx, pool_idx[chosen], idx, n, max_degree, screen=trusted,
-                                    pairs=pairs, closed=hierarchy is not None)
-        if not joined and pairs is None:
+                                    proposals=proposals, closed=hierarchy is not None)
+        if not joined and proposals is None:
             break
         trial = _select(masks, values, cand, n, cap, folds, rng, hierarchy)
         if extra > 0 and trial[2] <= cv_r2:
@@ -410,7 +429,7 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
         pool_idx = cand
         info["joined_terms"] += joined
         info["screened"] = info["screened"] or trusted
-        info["pairs_scanned"] += 0 if pairs is None else int(len(pairs))
+        info["proposed_terms"] += 0 if proposals is None else int(len(proposals))
         info["rounds"] += 1
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
