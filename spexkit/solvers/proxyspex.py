@@ -305,8 +305,9 @@ def largest_terms(idx: np.ndarray, coef: np.ndarray, n: int, count: int) -> np.n
 def residual_pairs(masks: np.ndarray, residual: np.ndarray, count: int, block: int = 512) -> np.ndarray:
     """The ``count`` pairs of parts whose parity correlates most with the residual: (count, 2).
 
-    Scores every one of the n(n-1)/2 pairs at once, |Σ_s r_s χ_i(m_s) χ_j(m_s)| = |(Xᵀ diag(r) X)_ij|
-    with X the ±1 masks, in column blocks so memory stays O(block · n). Pairs without main
+    Scores every one of the n(n-1)/2 pairs at once, ``|Σ_s r_s χ_i(m_s) χ_j(m_s)|``, the
+    entries of ``Xᵀ diag(r) X`` with X the ±1 masks, in column blocks so memory stays
+    O(block · n). Pairs without main
     effects, which greedy trees never split on, show up here as soon as the rest is fitted.
 
     >>> rng = np.random.default_rng(0)
