@@ -147,19 +147,25 @@ def test_residual_scan_ranks_every_pair_across_column_blocks_and_every_part():
     assert residual_singles(masks, residual, 99).shape == (50,)
 
 
+def _hierarchical_sample(seed: int, budget: int = 1000):
+    """The benchmark's game at n = 1000 (seed ``seed``), queried on ``budget`` uniform masks,
+    with 2,000 held-out masks and their noiseless values."""
+    from spexkit.masks import uniform_masks
+
+    game = planted_game(1000, 30, 4, basis="mobius", hierarchical=True, seed=seed)
+    masks = uniform_masks(1000, budget, keep=0.5, seed=seed)
+    test = sample_masks(1000, 2000, seed=99)
+    return masks, game(masks), test, game.noiseless(test)
+
+
 def test_residual_scan_finds_the_pairs_trees_miss():
     # n = 1000, 1,000 samples, the hardest of the benchmark's ten seeds: part 889 is in two
     # planted 4-sets whose main effects nearly cancel, so the trees never split on it; its
     # pairs, e.g. (54, 889) with coefficient 0.37, top the residual scan.
-    from spexkit.masks import uniform_masks
     from spexkit.metrics import r2_score
     from spexkit.solvers.proxyspex import fit_samples
 
-    game = planted_game(1000, 30, 4, basis="mobius", hierarchical=True, seed=9)
-    masks = uniform_masks(1000, 1000, keep=0.5, seed=9)
-    values = game(masks)
-    test = sample_masks(1000, 2000, seed=99)
-    truth = game.noiseless(test)
+    masks, values, test, truth = _hierarchical_sample(9)
     scanned = fit_samples(masks, values, 4, seed=0)
     plain = fit_samples(masks, values, 4, seed=0, residual_scan=0)
     assert scanned.metadata["proposed_terms"] > 0 and plain.metadata["proposed_terms"] == 0
@@ -170,27 +176,20 @@ def test_residual_scan_finds_the_pairs_trees_miss():
 
 
 def test_second_round_is_not_screened_when_the_first_selection_is_poor():
-    from spexkit.masks import uniform_masks
     from spexkit.solvers.proxyspex import SCREEN_TRUST, fit_samples
 
-    game = planted_game(1000, 30, 4, basis="mobius", hierarchical=True, seed=0)
-    masks = uniform_masks(1000, 500, keep=0.5, seed=0)  # far too few samples for ~220 terms
-    res = fit_samples(masks, game(masks), 4, seed=0)
+    masks, values, _, _ = _hierarchical_sample(0, budget=500)  # far too few samples for ~220 terms
+    res = fit_samples(masks, values, 4, seed=0)
     assert res.metadata["cv_r2"] < SCREEN_TRUST and not res.metadata["screened"]
 
 
 def test_join_step_recovers_a_case_the_trees_find_in_pieces():
     # n = 1000, 1,000 samples, seed 0: the trees see a degree-4 AND term only as pieces,
     # (309, 374, 523) on one path and (422, 523) on another; the join proposes the whole.
-    from spexkit.masks import uniform_masks
     from spexkit.metrics import r2_score
     from spexkit.solvers.proxyspex import fit_samples
 
-    game = planted_game(1000, 30, 4, basis="mobius", hierarchical=True, seed=0)
-    masks = uniform_masks(1000, 1000, keep=0.5, seed=0)
-    values = game(masks)
-    test = sample_masks(1000, 2000, seed=99)
-    truth = game.noiseless(test)
+    masks, values, test, truth = _hierarchical_sample(0)
     joined = fit_samples(masks, values, 4, seed=0, join=True)
     plain = fit_samples(masks, values, 4, seed=0, join=False)
     assert joined.metadata["joined_terms"] > 0 and plain.metadata["joined_terms"] == 0
