@@ -42,7 +42,8 @@ docs: $(STAMP)
 clean:
 	rm -rf $(VENV) *.egg-info
 
-# Solver benchmark: spexkit's SPEX against shapiq.SPEX on planted games (benchmarks/README.md).
+# Solver benchmark: spexkit's SPEX against shapiq.SPEX on planted games (benchmarks/README.md);
+# BENCH_ARGS="proxyspex --quick" runs the ProxySPEX suite instead.
 # The peer needs shapiq in its own venv: make bench BENCH_ARGS="--peer-python /path/to/venv/bin/python"
 .PHONY: bench
 bench: $(STAMP)

@@ -8,6 +8,7 @@ Run from the repository root (``make bench`` does this)::
     python benchmarks/solvers.py --peer-python /work/bench-venv/bin/python
     python benchmarks/solvers.py --no-peer            # spexkit only (under 10 s)
     python benchmarks/solvers.py --update-docs        # also refresh the tables in docs/benchmarks.md
+    python benchmarks/solvers.py proxyspex --quick    # the ProxySPEX suite (benchmarks/proxyspex.py)
 
 What it measures, per case and per method (see docs/benchmarks.md):
 
@@ -613,6 +614,14 @@ def check_targets(report: dict) -> list[dict]:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["proxyspex"]:
+        # The ProxySPEX suite (tree proxy against shapiq.ProxySPEX, every method at an equal
+        # budget) lives in its own script, reachable from this entry point too.
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import proxyspex
+
+        return proxyspex.main(argv[1:])
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="2 seeds and tighter time caps for the peer")
