@@ -140,11 +140,26 @@ def test_residual_scan_ranks_every_pair_across_column_blocks_and_every_part():
     chi = 1.0 - 2.0 * masks
     residual = 2.0 * chi[:, 3] * chi[:, 41] - 1.0 * chi[:, 10] * chi[:, 12] + 0.1 * rng.normal(size=600)
     for block in (7, 512):  # pairs that straddle blocks are scored as well
-        assert residual_pairs(masks, residual, 2, block=block).tolist() == [[3, 41], [10, 12]]
-    assert residual_pairs(masks[:, :3], residual, 10).shape == (3, 2)  # only 3 pairs exist
+        assert residual_pairs(masks, residual, 10, block=block).tolist() == [[3, 41], [10, 12]]
+    assert residual_pairs(masks[:, :3], residual, 10, z=0).shape == (3, 2)  # only 3 pairs exist
     assert residual_pairs(masks, residual, 0).shape == (0, 2)
-    assert residual_singles(masks, residual + 0.5 * chi[:, 30], 1).tolist() == [30]
-    assert residual_singles(masks, residual, 99).shape == (50,)
+    # noise alone rarely clears the bar: about M·2Φ(-sqrt(2 ln M)) = 0.2 pairs per scan here
+    found = [len(residual_pairs(masks, rng.normal(size=600), 10)) for _ in range(30)]
+    assert np.mean(found) < 0.6
+    assert residual_singles(masks, residual + 0.5 * chi[:, 30], 5).tolist() == [30]
+    assert residual_singles(masks, residual, 99, z=0).shape == (50,)
+
+
+def test_residual_pairs_are_not_lifted_by_a_main_effect_when_masks_keep_most_parts():
+    # keep = 0.9: raw ±1 products correlate with each factor, so an unfitted main effect on
+    # part 5 would put every pair (5, j) above the real pair; centring removes that.
+    from spexkit.solvers.proxyspex import residual_pairs
+
+    rng = np.random.default_rng(2)
+    masks = rng.random((800, 40)) < 0.9
+    chi = 1.0 - 2.0 * masks
+    residual = chi[:, 5] + 0.5 * chi[:, 10] * chi[:, 20]
+    assert residual_pairs(masks, residual, 1).tolist() == [[10, 20]]
 
 
 def _hierarchical_sample(seed: int, budget: int = 1000):
@@ -178,9 +193,45 @@ def test_residual_scan_finds_the_pairs_trees_miss():
 def test_second_round_is_not_screened_when_the_first_selection_is_poor():
     from spexkit.solvers.proxyspex import SCREEN_TRUST, fit_samples
 
-    masks, values, _, _ = _hierarchical_sample(0, budget=500)  # far too few samples for ~220 terms
+    masks, values, _, _ = _hierarchical_sample(2, budget=500)  # far too few samples for ~220 terms
     res = fit_samples(masks, values, 4, seed=0)
-    assert res.metadata["cv_r2"] < SCREEN_TRUST and not res.metadata["screened"]
+    meta = res.metadata
+    assert meta["selection_rounds"] == 2 and meta["joined_terms"] > 0  # one join round ran ...
+    assert meta["cv_r2"] < SCREEN_TRUST and not meta["screened"] and meta["proposed_terms"] == 0  # ... unscreened
+
+
+def test_a_noisy_poor_selection_falls_back_to_the_tree_spectrum_before_any_round():
+    # 5 dB, 500 samples: the first selection cross-validates below the booster's own held-out
+    # R²; refinement rounds would flatter their cross-validation (their candidates come from
+    # all the samples), so the raw spectrum is returned and no round runs.
+    from spexkit.masks import uniform_masks
+    from spexkit.metrics import r2_score
+    from spexkit.solvers.proxyspex import fit_samples
+
+    game = planted_game(300, 15, 3, basis="mobius", hierarchical=True, snr_db=5, seed=0)
+    masks = uniform_masks(300, 500, keep=0.5, seed=0)
+    values = game(masks)
+    res = fit_samples(masks, values, 3, seed=0)
+    meta = res.metadata
+    assert meta["selection"] == "raw spectrum" and meta["selection_rounds"] == 1
+    assert meta["raw_holdout_r2"] > meta["cv_r2"]
+    raw = fit_samples(masks, values, 3, seed=0, refit=False)  # the same booster, read out as is
+    test = sample_masks(300, 2000, seed=99)
+    assert np.allclose(res.predict(test), raw.predict(test))
+    assert r2_score(game.noiseless(test), res.predict(test)) > 0.7
+
+
+def test_first_order_trees_get_no_pair_proposals():
+    res = proxyspex(planted_game(60, 6, 2, basis="mobius", snr_db=10, seed=0), budget=400, max_degree=1, seed=0)
+    assert res.degrees.max() <= 1
+
+
+def test_refinement_arguments_are_checked():
+    game = planted_game(20, 3, 2, basis="mobius", seed=0)
+    with pytest.raises(ValueError, match="rounds"):
+        proxyspex(game, budget=64, rounds=0)
+    with pytest.raises(ValueError, match="residual_scan"):
+        proxyspex(game, budget=64, residual_scan=-1)
 
 
 def test_join_step_recovers_a_case_the_trees_find_in_pieces():
@@ -190,8 +241,10 @@ def test_join_step_recovers_a_case_the_trees_find_in_pieces():
     from spexkit.solvers.proxyspex import fit_samples
 
     masks, values, test, truth = _hierarchical_sample(0)
-    joined = fit_samples(masks, values, 4, seed=0, join=True)
+    # the join alone: one extra round, no residual scan (which finds the term on its own)
+    joined = fit_samples(masks, values, 4, seed=0, join=True, rounds=2, residual_scan=0)
     plain = fit_samples(masks, values, 4, seed=0, join=False)
+    assert (309, 374, 422, 523) in joined.terms and (309, 374, 422, 523) not in plain.terms
     assert joined.metadata["joined_terms"] > 0 and plain.metadata["joined_terms"] == 0
     # the first selection cross-validates well, so the second round keeps only its parts
     assert joined.metadata["screened"] and not plain.metadata["screened"]

@@ -171,14 +171,25 @@ def proxyspex(
         interaction on different paths but not the whole. When the selection cross-validates
         at R² >= :data:`SCREEN_TRUST`, the round also screens the pool to the parts it used,
         takes in every extracted term over them (not only the ``pool_size`` largest) and the
-        pairs and single parts that best explain the residual (``residual_scan``). A round
-        after the second is kept only when it raises the cross-validated R².
+        pairs and single parts that clearly explain the residual (``residual_scan``). All
+        rounds use the same folds; of the rounds after the first, the one that
+        cross-validates best is kept. When the first selection cross-validates below
+        :data:`SELECTION_DOUBT` and the booster's own spectrum does better on held-out
+        samples, that spectrum is returned and no round runs.
     rounds : int
-        Most selection rounds, the first included (default 4).
+        Most selection rounds, the first included (default 4; 1 turns refinement off).
     residual_scan : int
-        Pairs of parts proposed per round from the residual of the selection
-        (:func:`residual_pairs`: all n(n-1)/2 pairs scored by one matrix product), with a
-        fifth as many single parts (:func:`residual_singles`); 0 turns the scan off.
+        Most pairs of parts proposed per round from the residual of the selection
+        (:func:`residual_pairs`: all n(n-1)/2 pairs scored by one matrix product, only
+        those above the level that unrelated pairs reach), with a fifth as many single parts
+        (:func:`residual_singles`); 0 turns the scan off. Pairs are proposed only when the
+        trees go at least two deep.
+
+    Metadata: ``queries``, ``cv_r2`` (cross-validated R² of the returned selection),
+    ``selection`` (``"refit"`` or ``"raw spectrum"``), ``terms_extracted``, ``terms_kept``,
+    ``pool_size``, ``selection_rounds``, ``joined_terms`` and ``proposed_terms`` (candidates
+    the joins and the residual scan added over the kept rounds), ``screened``, and the time
+    spent sampling, fitting, extracting and selecting.
 
     Examples
     --------
@@ -194,6 +205,7 @@ def proxyspex(
     if hierarchy not in (None, "weak", "strong"):
         raise ValueError(f"hierarchy must be 'weak', 'strong' or None, got {hierarchy!r}")
     budget = DEFAULT_BUDGET if budget is None else int(budget)
+    _check_refinement(rounds, residual_scan)
     if budget < 2 * cv_folds:
         raise ValueError(f"proxyspex needs a budget of at least {2 * cv_folds} queries, got {budget}")
     p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
@@ -219,6 +231,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     Used by :func:`proxyspex` and by ``method="auto"``, which grows its sample set in stages.
     """
     rng = check_random_state(seed)
+    _check_refinement(rounds, residual_scan)
     n = masks.shape[1]
     t1 = time.perf_counter()
     params = default_booster_params(max_degree, masks.shape[0], int(rng.integers(2**31 - 1)))
@@ -238,23 +251,24 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     if tuning is not None:
         meta["tuning"] = tuning
     if refit and n_extracted:
-        sel_idx, sel_coef, info = _select_and_refit(masks, values, idx, coef, pool_size, max_terms, cv_folds,
-                                                    rng, hierarchy, join=join, rounds=rounds,
-                                                    residual_scan=residual_scan)
+        sel_idx, sel_coef, info = _select_and_refit(
+            masks, values, idx, coef, pool_size, max_terms, cv_folds, rng, hierarchy, join=join,
+            rounds=rounds, residual_scan=residual_scan,
+            raw_holdout=lambda: _raw_holdout_r2(masks, values, params, rng))
         meta.update(info)
-        keep_selection = True
-        if info["cv_r2"] < SELECTION_DOUBT:
-            # With few samples the selection can overfit; then the booster's own spectrum
-            # may generalise better. One extra fit on 3/4 of the samples tells which.
-            meta["raw_holdout_r2"] = _raw_holdout_r2(masks, values, params, rng)
-            keep_selection = info["cv_r2"] >= meta["raw_holdout_r2"]
-        meta["selection"] = "refit" if keep_selection else "raw spectrum"
-        if keep_selection:
+        if meta["selection"] == "refit":
             idx, coef = sel_idx, sel_coef
     t4 = time.perf_counter()
     meta.update({"terms_kept": int(idx.shape[0]), "time_fit": t2 - t1, "time_extraction": t3 - t2,
                  "time_refit": t4 - t3, "time_decoding": t4 - t1})
     return Interactions(idx, coef, n, basis="fourier", labels=labels, metadata=meta)
+
+
+def _check_refinement(rounds: int, residual_scan: int) -> None:
+    if int(rounds) != rounds or rounds < 1:
+        raise ValueError(f"rounds must be a positive integer (1 turns refinement off), got {rounds!r}")
+    if int(residual_scan) != residual_scan or residual_scan < 0:
+        raise ValueError(f"residual_scan must be a non-negative integer (0 turns it off), got {residual_scan!r}")
 
 
 def _raw_holdout_r2(masks, values, params, rng) -> float:
@@ -302,50 +316,77 @@ def largest_terms(idx: np.ndarray, coef: np.ndarray, n: int, count: int) -> np.n
     return idx[rest[np.argsort(-np.abs(coef[rest]), kind="stable")][:count]]
 
 
-def residual_pairs(masks: np.ndarray, residual: np.ndarray, count: int, block: int = 512) -> np.ndarray:
-    """The ``count`` pairs of parts whose parity correlates most with the residual: (count, 2).
+def _standardised(masks: np.ndarray, residual: np.ndarray):
+    """Centred ±1 masks scaled to unit variance, and the residual scaled so that a column
+    unrelated to it scores about N(0, 1): the z-scores of the scan."""
+    X = 1.0 - 2.0 * masks.astype(np.float64)
+    X -= X.mean(axis=0)
+    sd = X.std(axis=0)
+    X /= np.where(sd > 0, sd, np.inf)  # a constant column scores 0
+    r = residual - residual.mean()
+    scale = np.sqrt(r.shape[0]) * r.std()
+    return X, r / (scale if scale > 0 else np.inf)
 
-    Scores every one of the n(n-1)/2 pairs at once, ``|Σ_s r_s χ_i(m_s) χ_j(m_s)|``, the
-    entries of ``Xᵀ diag(r) X`` with X the ±1 masks, in column blocks so memory stays
-    O(block · n). Pairs without main
-    effects, which greedy trees never split on, show up here as soon as the rest is fitted.
+
+def residual_pairs(masks: np.ndarray, residual: np.ndarray, count: int, block: int = 512,
+                   z: float | None = None) -> np.ndarray:
+    """Up to ``count`` pairs of parts whose interaction correlates most with the residual: (k, 2).
+
+    Scores every one of the n(n-1)/2 pairs at once — the entries of ``Xᵀ diag(r) X`` with X the
+    centred, standardised masks (so a part's own effect, under any keep probability, does not
+    lift its pairs) — in column blocks, so memory stays O(block · n). A score is a z-score:
+    about N(0, 1) for a pair unrelated to the residual. Only pairs above ``z`` come back
+    (default ``sqrt(2 ln M)`` for M pairs, which the largest of M unrelated scores rarely
+    exceeds), best first. Pairs without main effects, which greedy trees never split on, show
+    up here as soon as the rest is fitted.
 
     >>> rng = np.random.default_rng(0)
     >>> masks = rng.random((400, 30)) < 0.5
     >>> residual = np.where(masks[:, 3] == masks[:, 17], 1.0, -1.0)  # a pure pair, no main effects
-    >>> residual_pairs(masks, residual, 1).tolist()
+    >>> residual_pairs(masks, residual, 5).tolist()  # nothing else clears the bar
     [[3, 17]]
     """
-    X = 1.0 - 2.0 * masks.astype(np.float64)
-    n = X.shape[1]
-    count = int(min(count, n * (n - 1) // 2))
+    n = masks.shape[1]
+    total = n * (n - 1) // 2
+    count = int(min(count, total))
     if count <= 0:
         return np.zeros((0, 2), dtype=np.int64)
-    weighted = residual[:, None] * X
+    z = np.sqrt(2.0 * np.log(max(total, 2))) if z is None else float(z)
+    X, r = _standardised(masks, residual)
+    weighted = r[:, None] * X
     best_i, best_j, best_s = [], [], []
     for start in range(0, n, block):
         stop = min(start + block, n)
         score = np.abs(X[:, start:stop].T @ weighted)  # rows: i in the block, columns: j
-        i, j = np.nonzero(np.arange(start, stop)[:, None] < np.arange(n)[None, :])
+        i, j = np.nonzero((np.arange(start, stop)[:, None] < np.arange(n)[None, :]) & (score > z))
         flat = score[i, j]
-        top = np.argpartition(-flat, min(count, flat.size) - 1)[:count] if flat.size > count else np.arange(flat.size)
+        top = np.argpartition(-flat, count - 1)[:count] if flat.size > count else np.arange(flat.size)
         best_i.append(i[top] + start), best_j.append(j[top]), best_s.append(flat[top])
     i, j, sc = (np.concatenate(v) for v in (best_i, best_j, best_s))
     order = np.argsort(-sc, kind="stable")[:count]
     return np.stack([i[order], j[order]], axis=1).astype(np.int64)
 
 
-def residual_singles(masks: np.ndarray, residual: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` parts whose own parity correlates most with the residual: (count,).
+def residual_singles(masks: np.ndarray, residual: np.ndarray, count: int,
+                     z: float | None = None) -> np.ndarray:
+    """Up to ``count`` parts whose own effect correlates most with the residual: (k,).
+
+    Same z-scores as :func:`residual_pairs`; the default bar is ``sqrt(2 ln n)``.
 
     >>> rng = np.random.default_rng(0)
     >>> masks = rng.random((400, 30)) < 0.5
-    >>> residual_singles(masks, np.where(masks[:, 8], 1.0, -1.0), 1).tolist()
+    >>> residual_singles(masks, np.where(masks[:, 8], 1.0, -1.0), 3).tolist()
     [8]
     """
-    score = np.abs((1.0 - 2.0 * masks.astype(np.float64)).T @ residual)
-    count = int(min(max(count, 0), score.size))
-    return np.argsort(-score, kind="stable")[:count].astype(np.int64)
+    n = masks.shape[1]
+    count = int(min(max(count, 0), n))
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    z = np.sqrt(2.0 * np.log(max(n, 2))) if z is None else float(z)
+    X, r = _standardised(masks, residual)
+    score = np.abs(X.T @ r)
+    order = np.argsort(-score, kind="stable")[:count]
+    return order[score[order] > z].astype(np.int64)
 
 
 def refined_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np.ndarray, n: int,
@@ -395,7 +436,7 @@ def _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy):
 
 
 def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy, join=True,
-                      rounds=4, residual_scan=50):
+                      rounds=4, residual_scan=50, raw_holdout=None):
     n = masks.shape[1]
     # The booster's magnitudes rank the candidates; matching pursuit picks among them.
     pool_idx = largest_terms(idx, coef, n, pool_size)
@@ -403,35 +444,57 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
     pool_idx = _subset_closure(pool_idx, n) if hierarchy else pool_idx
     N = masks.shape[0]
     cap = int(0.5 * N) if max_terms is None else int(max_terms)
-    chosen, sol, cv_r2, design = _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy)
-    info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False}
+    # Every round is cross-validated on the same folds, so that rounds are compared on equal
+    # terms rather than on the luck of a new split.
+    fold_seed = int(rng.integers(2**31 - 1))
+
+    def select(pool):
+        return _select(masks, values, pool, n, cap, folds, np.random.default_rng(fold_seed), hierarchy)
+
+    chosen, sol, cv_r2, design = select(pool_idx)
     max_degree = int(_terms.degrees(idx, n).max(initial=0))
-    info.update({"rounds": 1, "proposed_terms": 0})
+    info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False,
+            "selection_rounds": 1, "proposed_terms": 0, "selection": "refit"}
+    if cv_r2 < SELECTION_DOUBT and raw_holdout is not None:
+        # With few samples, or much noise, the selection can overfit; then the booster's own
+        # spectrum may generalise better. One extra fit on 3/4 of the samples tells which. The
+        # comparison uses the first selection: later rounds build their candidates from all
+        # the samples, which flatters their cross-validation when noise dominates.
+        info["raw_holdout_r2"] = raw_holdout()
+        if info["raw_holdout_r2"] > cv_r2:
+            info["selection"] = "raw spectrum"
+            rounds = 1
+    # The second selection is always taken (joins and screening rarely hurt a trusted first
+    # one); from then on every round runs from the one before, and the best by cross-validation
+    # is kept: a round that scores a little lower can still lead to a better one.
+    best = None
     for extra in range(rounds - 1 if join else 0):
-        # A later round must earn its place by cross-validation; an untrusted first selection
-        # gets one unscreened join round at most (screening on a poor selection loses terms).
+        # An untrusted first selection gets one unscreened join round at most (screening on a
+        # poor selection loses terms).
         trusted = cv_r2 >= SCREEN_TRUST
         if not chosen or (extra > 0 and not trusted) or cv_r2 > 1 - 1e-4:
             break
         proposals = None
         if trusted and residual_scan:
             residual = values - design @ sol
-            pairs = residual_pairs(masks, residual, residual_scan)
             singles = residual_singles(masks, residual, max(1, residual_scan // 5))
+            pairs = (residual_pairs(masks, residual, residual_scan) if max_degree >= 2
+                     else np.zeros((0, 2), dtype=np.int64))
             proposals = _terms.stack([pairs, np.stack([singles, np.full(singles.size, n)], axis=1)], n)
         cand, joined = refined_pool(pool_idx, pool_idx[chosen], idx, n, max_degree, screen=trusted,
                                     proposals=proposals, closed=hierarchy is not None)
-        if not joined and proposals is None:
+        if not joined and not trusted:
             break
-        trial = _select(masks, values, cand, n, cap, folds, rng, hierarchy)
-        if extra > 0 and trial[2] <= cv_r2:
-            break
-        chosen, sol, cv_r2, design = trial
+        chosen, sol, cv_r2, design = select(cand)
         pool_idx = cand
         info["joined_terms"] += joined
         info["screened"] = info["screened"] or trusted
         info["proposed_terms"] += 0 if proposals is None else int(len(proposals))
-        info["rounds"] += 1
+        info["selection_rounds"] += 1
+        if best is None or cv_r2 > best[2]:
+            best = (chosen, sol, cv_r2, design, pool_idx, dict(info))
+    if best is not None:
+        chosen, sol, cv_r2, design, pool_idx, info = best
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
     info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": cv_r2,
