@@ -455,13 +455,15 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
     max_degree = int(_terms.degrees(idx, n).max(initial=0))
     info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False,
             "selection_rounds": 1, "proposed_terms": 0, "selection": "refit"}
+    raw_r2 = None
     if cv_r2 < SELECTION_DOUBT and raw_holdout is not None:
         # With few samples, or much noise, the selection can overfit; then the booster's own
-        # spectrum may generalise better. One extra fit on 3/4 of the samples tells which. The
-        # comparison uses the first selection: later rounds build their candidates from all
-        # the samples, which flatters their cross-validation when noise dominates.
-        info["raw_holdout_r2"] = raw_holdout()
-        if info["raw_holdout_r2"] > cv_r2:
+        # spectrum may generalise better. One extra fit on 3/4 of the samples tells which.
+        # A trusted selection is judged before its rounds: they screen and scan with all the
+        # samples, which flatters their cross-validation when noise dominates. An untrusted
+        # one only gets a join round, judged after it as before.
+        raw_r2 = info["raw_holdout_r2"] = raw_holdout()
+        if raw_r2 > cv_r2 and cv_r2 >= SCREEN_TRUST:
             info["selection"] = "raw spectrum"
             rounds = 1
     # The second selection is always taken (joins and screening rarely hurt a trusted first
@@ -495,6 +497,8 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
             best = (chosen, sol, cv_r2, design, pool_idx, dict(info))
     if best is not None:
         chosen, sol, cv_r2, design, pool_idx, info = best
+    if raw_r2 is not None and raw_r2 > cv_r2:
+        info["selection"] = "raw spectrum"
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
     info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": cv_r2,
