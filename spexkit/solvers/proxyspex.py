@@ -185,6 +185,8 @@ def proxyspex(
         (:func:`residual_singles`); 0 turns the scan off. Pairs are proposed only when the
         trees go at least two deep.
 
+    Notes
+    -----
     Metadata: ``queries``, ``cv_r2`` (cross-validated R² of the returned selection),
     ``selection`` (``"refit"`` or ``"raw spectrum"``), ``terms_extracted``, ``terms_kept``,
     ``pool_size``, ``selection_rounds``, ``joined_terms`` and ``proposed_terms`` (candidates
