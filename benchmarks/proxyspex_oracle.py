@@ -37,7 +37,6 @@ from spexkit import terms as T  # noqa: E402
 from spexkit.masks import uniform_masks  # noqa: E402
 from spexkit.metrics import r2_score, sample_masks  # noqa: E402
 from spexkit.solvers import proxyspex as P  # noqa: E402
-from spexkit.solvers.omp import cv_path_length, omp_path  # noqa: E402
 from proxyspex import make_game  # noqa: E402  (the same games as the main benchmark)
 
 
@@ -60,11 +59,7 @@ def and_features(masks: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 def fit_and_pool(masks, values, test, pool_idx, rng) -> np.ndarray:
     """Held-out predictions of matching pursuit over AND features (4-fold CV), then least squares."""
-    X = and_features(masks, pool_idx)
-    k, _ = cv_path_length(X, values, masks.shape[0] // 2, 4, rng)
-    chosen, _ = omp_path(X, values, k)
-    design = np.hstack([np.ones((masks.shape[0], 1)), X[:, chosen]])
-    sol, *_ = np.linalg.lstsq(design, values, rcond=None)
+    chosen, sol, _, _ = P.select_columns(and_features(masks, pool_idx), values, masks.shape[0] // 2, 4, rng)
     return np.hstack([np.ones((test.shape[0], 1)), and_features(test, pool_idx[chosen])]) @ sol
 
 

@@ -207,7 +207,7 @@ def proxyspex(
     if hierarchy not in (None, "weak", "strong"):
         raise ValueError(f"hierarchy must be 'weak', 'strong' or None, got {hierarchy!r}")
     budget = DEFAULT_BUDGET if budget is None else int(budget)
-    _check_refinement(rounds, residual_scan)
+    _check_refinement(rounds, residual_scan)  # before any query is paid for (fit_samples checks too)
     if budget < 2 * cv_folds:
         raise ValueError(f"proxyspex needs a budget of at least {2 * cv_folds} queries, got {budget}")
     p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
@@ -427,12 +427,21 @@ def refined_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np
 
 
 def _select(masks, values, pool_idx, n, cap, folds, rng, hierarchy):
-    """Matching pursuit over the pool (path length by CV), then least squares on the choice."""
-    X = parity_features(masks, pool_idx)
+    """Matching pursuit over the pool's parity features, then least squares on the choice."""
     heredity = Heredity(_terms.to_tuples(pool_idx, n), _HEREDITY_STRENGTH[hierarchy]) if hierarchy else None
+    return select_columns(parity_features(masks, pool_idx), values, cap, folds, rng, heredity)
+
+
+def select_columns(X: np.ndarray, values: np.ndarray, cap: int, folds: int, rng,
+                   heredity: Heredity | None = None):
+    """Matching pursuit over the columns of X (path length by CV), then least squares.
+
+    Returns the chosen columns, the least-squares solution (intercept first), the
+    cross-validated R² and the design matrix (a column of ones, then the chosen columns).
+    """
     k, cv_r2 = cv_path_length(X, values, cap, folds, rng, heredity=heredity)
     chosen, _ = omp_path(X, values, k, heredity=heredity)
-    design = np.hstack([np.ones((masks.shape[0], 1)), X[:, chosen]])
+    design = np.hstack([np.ones((X.shape[0], 1)), X[:, chosen]])
     sol, *_ = np.linalg.lstsq(design, values, rcond=None)
     return chosen, sol, float(cv_r2), design
 
@@ -456,7 +465,7 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
     chosen, sol, cv_r2, design = select(pool_idx)
     max_degree = int(_terms.degrees(idx, n).max(initial=0))
     info = {"pool_size": int(pool_idx.shape[0]), "joined_terms": 0, "screened": False,
-            "selection_rounds": 1, "proposed_terms": 0, "selection": "refit"}
+            "selection_rounds": 1, "proposed_terms": 0}
     raw_r2 = None
     if cv_r2 < SELECTION_DOUBT and raw_holdout is not None:
         # With few samples, or much noise, the selection can overfit; then the booster's own
@@ -466,8 +475,7 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
         # one only gets a join round, judged after it as before.
         raw_r2 = info["raw_holdout_r2"] = raw_holdout()
         if raw_r2 > cv_r2 and cv_r2 >= SCREEN_TRUST:
-            info["selection"] = "raw spectrum"
-            rounds = 1
+            rounds = 1  # the raw spectrum wins: the check after the loop says so
     # The second selection is always taken (joins and screening rarely hurt a trusted first
     # one); from then on every round runs from the one before, and the best by cross-validation
     # is kept: a round that scores a little lower can still lead to a better one.
@@ -499,8 +507,7 @@ def _select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng
             best = (chosen, sol, cv_r2, design, pool_idx, dict(info))
     if best is not None:
         chosen, sol, cv_r2, design, pool_idx, info = best
-    if raw_r2 is not None and raw_r2 > cv_r2:
-        info["selection"] = "raw spectrum"
+    info["selection"] = "raw spectrum" if raw_r2 is not None and raw_r2 > cv_r2 else "refit"
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
     info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": cv_r2,
