@@ -120,7 +120,7 @@ def planted_game(
         ``"exponential"`` from [low, ...), with random signs; ``low`` keeps every term visible.
     hierarchical : every planted term of degree >= 2 also brings each of its proper non-empty
         subsets with probability ``subterm_prob``, with coefficients scaled by
-        ``subterm_scale``: the shape of LLM interactions (DESIGN.md section 4).
+        ``subterm_scale``: the shape of LLM interactions (docs/design.md section 7).
     snr_db : optional Gaussian noise level (signal-to-noise ratio in dB).
 
     Examples

@@ -1,6 +1,6 @@
 """Shapley / Banzhaf values and interaction indices from sparse Möbius coefficients.
 
-Every index here is a linear map of the Möbius coefficients a(S) (DESIGN.md section 2), so
+Every index here is a linear map of the Möbius coefficients a(S) (docs/design.md section 4), so
 it is computed exactly from a sparse expansion without sampling: each term S spreads its
 coefficient over its subsets T with a weight that depends only on ``|S|``, ``|T|`` and the order.
 """

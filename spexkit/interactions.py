@@ -106,7 +106,7 @@ class Interactions:
 
     # ----------------------------------------------------------------- conversions
     def to(self, basis: str) -> Interactions:
-        """Exact conversion to the ``"fourier"`` or ``"mobius"`` basis (DESIGN.md section 2)."""
+        """Exact conversion to the ``"fourier"`` or ``"mobius"`` basis (docs/design.md section 3)."""
         if basis not in EXPANSION_BASES:
             raise ValueError(f"can only convert to {EXPANSION_BASES}, got {basis!r}")
         self._require_expansion("to")

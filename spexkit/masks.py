@@ -1,4 +1,4 @@
-"""Mask designs: uniform random masks and SPEX's coded subsampling (DESIGN.md section 3)."""
+"""Mask designs: uniform random masks and SPEX's coded subsampling (docs/design.md section 6)."""
 
 from __future__ import annotations
 

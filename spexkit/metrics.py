@@ -1,4 +1,4 @@
-"""Faithfulness of a recovered surrogate (DESIGN.md section 2)."""
+"""Faithfulness of a recovered surrogate (docs/design.md section 5)."""
 
 from __future__ import annotations
 

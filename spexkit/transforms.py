@@ -1,4 +1,4 @@
-"""Exact transforms (DESIGN.md section 2).
+"""Exact transforms (docs/design.md section 3).
 
 Conventions (part of the public API): a mask m has m_i = 1 when part i is kept, and
 

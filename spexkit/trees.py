@@ -1,4 +1,4 @@
-"""Exact Fourier expansion of decision trees on binary features (DESIGN.md section 4).
+"""Exact Fourier expansion of decision trees on binary features (docs/design.md section 7).
 
 A leaf reached by the conditions m_i = v_i on its path contributes
 value · Π_i (1 + (-1)^{v_i} (-1)^{m_i}) / 2, i.e. value · 2^{-depth} · Π_{i in A} (-1)^{v_i}

@@ -1,4 +1,4 @@
-"""SPEX against planted ground truth (DESIGN.md section 3)."""
+"""SPEX against planted ground truth (docs/design.md section 6)."""
 
 import warnings
 

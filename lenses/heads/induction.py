@@ -4,7 +4,7 @@ Without LayerNorm and MLPs, predicting the second copy of a repeated random sequ
 two heads in series: a *previous-token head* in layer 0 writes "the token before me was B"
 into each position, and an *induction head* in layer 1 uses it to attend from the current
 token A to the token that followed the earlier A. Neither head does anything for the metric
-alone, so the circuit is a second-order AND (a Möbius pair term, DESIGN.md section 2) that
+alone, so the circuit is a second-order AND (a Möbius pair term, docs/design.md section 3) that
 no first-order attribution shows. ``train_induction.py`` makes the shipped weights.
 """
 

@@ -1,4 +1,4 @@
-"""Baselines (DESIGN.md section 5): the methods SPEX and ProxySPEX are compared with.
+"""Baselines (docs/design.md section 9): the methods SPEX and ProxySPEX are compared with.
 
 Each is a function ``(game, budget, max_degree, seed, ...) -> Interactions`` and states its
 cost in queries. First-order methods return a degree-1 expansion whose ``shapley()`` or

@@ -1,4 +1,4 @@
-"""Exact transform: query all 2^n masks (n <= 20) and transform them (DESIGN.md section 2)."""
+"""Exact transform: query all 2^n masks (n <= 20) and transform them (docs/design.md section 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEX: sparse Fourier recovery by coded subsampling and peeling (DESIGN.md section 3).
+"""SPEX: sparse Fourier recovery by coded subsampling and peeling (docs/design.md section 6).
 
 Design: C hash groups; group c has a random hash H_c ∈ F2^{b_c×n} and is queried at
 m = H_cᵀℓ ⊕ p for every ℓ ∈ F2^{b_c} and every delay p. The delays are the zero vector and
