@@ -1,4 +1,4 @@
-"""ProxySPEX: a gradient-boosted-tree proxy whose trees are read out exactly (DESIGN.md section 4).
+"""ProxySPEX: a gradient-boosted-tree proxy whose trees are read out exactly (docs/design.md section 7).
 
 1. Draw masks (each part kept with probability ``keep``) and query the game once, in batches.
 2. Fit LightGBM on (mask -> value). Trees capture hierarchical interactions (a strong
