@@ -81,12 +81,12 @@ def naive_values(model, tok, game, masks) -> np.ndarray:
     """One full prompt per forward, logits at every position (what a first version does)."""
     import torch
 
-    info = game.lens_info
+    info = game.info
     ans = info["answer_ids"]
-    full_prompt = game.prompt
+    full_prompt = game.info["prompt"]
     out = []
     for mask in masks:
-        prompt = full_prompt.replace(game.segments.text, game.segments.render(mask), 1)
+        prompt = full_prompt.replace(game.info["segments"].text, game.info["segments"].render(mask), 1)
         ids = tok(prompt, add_special_tokens=False)["input_ids"] + ans[:-1]
         with torch.inference_mode():
             logits = model(torch.tensor([ids], device=model.device)).logits[0]
@@ -106,12 +106,12 @@ def throughput(model, tok, device: str, n_masks: int, text: str, rounds: int = 3
     rng = np.random.default_rng(0)
     masks = rng.random((n_masks, game.n_players)) < game.keep
     cfg = model.config
-    P = game.lens_info["prefix_tokens"]
-    A = len(game.lens_info["answer_ids"])
+    P = game.info["prefix_tokens"]
+    A = len(game.info["answer_ids"])
     # token counts from the tokenizer: prompt with each mask
     full_lens = []
     for m in masks:
-        prompt = game.prompt.replace(game.segments.text, game.segments.render(m), 1)
+        prompt = game.info["prompt"].replace(game.info["segments"].text, game.info["segments"].render(m), 1)
         full_lens.append(len(tok(prompt, add_special_tokens=False)["input_ids"]) + A - 1)
     full_lens = np.array(full_lens)
 

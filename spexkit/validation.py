@@ -48,6 +48,25 @@ def check_probability(value: float, name: str) -> float:
     return value
 
 
+def check_positive_int(value, name: str) -> int:
+    """Validate a positive int (a count, a size); a bool or a float is refused.
+
+    Examples
+    --------
+    >>> check_positive_int(3, "batch_size")
+    3
+    >>> check_positive_int(0, "batch_size")
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_size must be a positive int, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
+        raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
 def check_budget(budget: int | None, *, minimum: int = 1, name: str = "budget") -> int | None:
     """Validate a query budget (None means: the method's default)."""
     if budget is None:

@@ -1,24 +1,33 @@
 """Widget base shared by every lens: configure, run with progress, plot, check on the model.
 
-A lens supplies its own controls and a function that builds its Game from them; this base
-adds the method / budget / order controls, the Run button with the engine's progress, the
-results panel (per-player plot, top interactions, network) and the counterfactual check:
-choose an interaction, remove exactly those parts on the real model, and compare the
-surrogate's prediction with the actual value.
+:class:`ExplainerWidget` *is* the ipywidgets box (a ``VBox``), so ``lens.widget()`` displays
+itself in Jupyter and drives from code through ``run()`` and ``check(term)``. A lens widget
+subclasses it and receives its lens; it overrides
+
+- :meth:`~ExplainerWidget.lens_controls`: the lens's own controls, shown first;
+- :meth:`~ExplainerWidget.build_game`: the Game for the current controls;
+- :meth:`~ExplainerWidget.plot_players` (optional): the per-player panel.
+
+The base adds the method / budget / degree / seed controls (methods from the solver
+registry, so a plugin's method appears here too), Run with the engine's progress, the
+results (per-player plot, top interactions, network) and the counterfactual check: remove
+exactly the chosen interaction's parts on the real model (through ``lens.evaluate``) and
+compare the value with the surrogate's prediction.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+import ipywidgets
 import numpy as np
 
 from .api import explain
 from .execution import _in_notebook
 from .game import Game
 from .interactions import Interactions
-
-METHODS = ("proxyspex", "spex", "auto", "kernelshap", "lime", "banzhaf", "exact")
+from .lens import renamed_keyword
+from .solvers import available_methods
 
 
 class WidgetProgress:
@@ -43,53 +52,74 @@ class WidgetProgress:
         pass
 
 
-class ExplainerWidget:
-    """The common widget. ``ExplainerWidget(...).widget`` is the ipywidgets box to display.
+class ExplainerWidget(ipywidgets.VBox):
+    """The widget every lens builds on; it is the ipywidgets box to display.
 
     Parameters
     ----------
-    build_game : callable returning the lens's Game from the lens's current controls.
-    lens_controls : the lens's own ipywidgets, shown above the common controls.
-    evaluate : ``(game, removed) -> float``, the real value with those players removed
-        (default: ``game.value_of``).
-    player_plot : ``"segments"`` (parts coloured in order, for text), ``"bars"``, or a
-        callable ``(result, ax)`` (e.g. a layer x head heat-map).
-    method, budget, max_order : initial values of the common controls.
+    lens : Lens, optional
+        The lens whose games are explained; ``evaluate`` checks interactions through it.
+    game : Game or callable returning a Game, optional
+        What to explain when the widget has no lens controls (default: ``lens.game()``).
+    method, budget, max_degree, seed : initial values of the common controls.
+    top_k : interactions listed in the plots and the chooser.
+    title : heading of the widget.
     unit : what one query is called in the progress line ("queries", "retrainings", ...).
+    max_order : deprecated name of ``max_degree``.
+
+    Attributes
+    ----------
+    active_lens : the lens behind the last game (a lens widget may build one per setting,
+        with ``lens.clone(...)``); the check runs through it.
+    game : the Game of the last run; result : its :class:`~spexkit.Interactions`.
 
     Examples
     --------
     >>> from spexkit.games import planted_game
     >>> game = planted_game(30, n_terms=4, max_degree=2, basis="mobius", seed=0)
-    >>> w = ExplainerWidget(lambda: game, method="spex", budget=800, max_order=2)
+    >>> w = ExplainerWidget(game=game, method="spex", budget=800, max_degree=2)
     >>> res = w.run()
     >>> term = res.to("mobius").top(1)[0][0]
     >>> check = w.check(term)
     >>> abs(check["predicted"] - check["actual"]) < 1e-6
     True
+    >>> w.box is w
+    True
     """
 
-    def __init__(self, build_game: Callable[[], Game], *, lens_controls: Sequence = (),
-                 evaluate: Callable[[Game, Sequence[int]], float] | None = None,
-                 player_plot="bars", method: str = "proxyspex", budget: int = 1000,
-                 max_order: int = 3, title: str = "spexkit", top_k: int = 10,
-                 unit: str = "queries") -> None:
-        import ipywidgets as w
+    title = "spexkit"
+    unit = "queries"
+    #: draw :meth:`plot_players` after the figure's layout (text that wraps at the axes' width)
+    players_after_layout = False
 
-        self.build_game = build_game
-        self.evaluate = evaluate or (lambda game, removed: game.value_of(removed))
-        self.player_plot = player_plot
-        self.top_k = top_k
+    def __init__(self, lens: Any = None, *, game: Game | Callable[[], Game] | None = None,
+                 method: str = "proxyspex", budget: int = 1000, max_degree: int | None = None,
+                 seed: int = 0, top_k: int = 10, title: str | None = None, unit: str | None = None,
+                 max_order: int | None = None) -> None:
+        w = ipywidgets
+        max_degree = renamed_keyword("max_order", "max_degree", max_order, max_degree, default=3,
+                                     owner=type(self).__name__)
+        methods = available_methods()
+        if method not in methods:
+            raise ValueError(f"unknown method {method!r}; choose one of {', '.join(methods)}")
+        self.lens = lens
+        self.active_lens = None
+        self._game = game
+        self.top_k = int(top_k)
         self.game: Game | None = None
         self.result: Interactions | None = None
+        if title is not None:
+            self.title = title
+        if unit is not None:
+            self.unit = unit
+        controls = list(self.lens_controls())
 
-        self.method = w.Dropdown(options=list(METHODS), value=method, description="Method")
+        self.method = w.Dropdown(options=methods, value=method, description="Method")
         self.budget = w.BoundedIntText(value=budget, min=10, max=10_000_000, step=100, description="Budget")
-        self.max_order = w.IntSlider(value=max_order, min=1, max=6, description="Max order")
-        self.seed = w.IntText(value=0, description="Seed")
+        self.max_degree = w.IntSlider(value=int(max_degree), min=1, max=6, description="Max degree")
+        self.seed = w.IntText(value=int(seed), description="Seed")
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
-        self.unit = unit
-        self.bar = w.IntProgress(value=0, min=0, max=1, description=unit.capitalize())
+        self.bar = w.IntProgress(value=0, min=0, max=1, description=self.unit.capitalize())
         self.status = w.Label(value="")
         self.plots = w.Output()
         self.choice = w.Dropdown(options=[], description="Interaction")
@@ -97,16 +127,49 @@ class ExplainerWidget:
         self.check_result = w.HTML(value="")
         self.run_button.on_click(lambda _: self._safe(self.run))
         self.check_button.on_click(lambda _: self._safe(lambda: self.check(self.choice.value)))
-        common = w.HBox([w.VBox([self.method, self.budget]), w.VBox([self.max_order, self.seed])])
-        self.widget = w.VBox([
-            w.HTML(f"<h3>{title}</h3>"),
-            *lens_controls,
+        common = w.HBox([w.VBox([self.method, self.budget]), w.VBox([self.max_degree, self.seed])])
+        super().__init__(children=[
+            w.HTML(f"<h3>{self.title}</h3>"),
+            *controls,
             common,
             w.HBox([self.run_button, self.bar, self.status]),
             self.plots,
             w.HBox([self.choice, self.check_button]),
             self.check_result,
         ])
+
+    # ------------------------------------------------------------------ what a lens widget overrides
+    def lens_controls(self) -> Sequence:
+        """The lens's own ipywidgets, shown above the common controls (called once, first)."""
+        return ()
+
+    def build_game(self) -> Game:
+        """The Game for the current controls (default: the ``game`` given, else ``lens.game()``)."""
+        if self._game is not None:
+            return self._game() if callable(self._game) and not isinstance(self._game, Game) else self._game
+        if self.lens is None:
+            raise ValueError("give the widget a lens or a game")
+        self.active_lens = self.lens
+        return self.lens.game()
+
+    def evaluate(self, game: Game, removed: Sequence[int]) -> float:
+        """The real value with ``removed`` players removed, through the active lens if any."""
+        lens = self.active_lens if self.active_lens is not None else self.lens
+        if lens is not None:
+            return float(lens.evaluate(game, removed=list(removed)))
+        return game.value_of(removed)
+
+    def plot_players(self, result: Interactions, ax) -> None:
+        """The per-player panel (default: Shapley values as bars)."""
+        from . import plots
+
+        plots.plot_values(result.shapley(), result.labels, ax=ax)
+
+    # ------------------------------------------------------------------ the common part
+    @property
+    def box(self) -> ExplainerWidget:
+        """The ipywidgets box to display: the widget itself."""
+        return self
 
     def _safe(self, action) -> None:
         try:
@@ -119,10 +182,10 @@ class ExplainerWidget:
         self.status.value = "building the game..."
         self.game = self.build_game()
         progress = WidgetProgress(self.bar, self.status, self.unit)
-        # Exact transforms need no order bound; truncating them would bias the check below.
-        order = None if self.method.value == "exact" else int(self.max_order.value)
+        # Exact transforms need no degree bound; truncating them would bias the check below.
+        degree = None if self.method.value == "exact" else int(self.max_degree.value)
         self.result = explain(self.game, method=self.method.value, budget=int(self.budget.value),
-                              max_degree=order, seed=int(self.seed.value), progress=progress)
+                              max_degree=degree, seed=int(self.seed.value), progress=progress)
         self.status.value = (f"{self.result.metadata['method']}: {self.result.metadata['queries']} queries, "
                              f"{self.result.metadata['time_total']:.1f} s")
         self._show()
@@ -139,17 +202,15 @@ class ExplainerWidget:
             self.plots.clear_output(wait=True)
         with self.plots:
             fig, axes = plt.subplots(1, 3, figsize=(17, 4.5))
-            if callable(self.player_plot):
-                self.player_plot(res, axes[0])
-            elif self.player_plot == "segments":
-                axes[0].axis("off")  # drawn after the layout below: it wraps at the axes' final width
+            if self.players_after_layout:
+                axes[0].axis("off")
             else:
-                plots.plot_values(res.shapley(), res.labels, ax=axes[0])
+                self.plot_players(res, axes[0])
             plots.plot_top(mob, k=self.top_k, ax=axes[1])
             plots.plot_network(mob, ax=axes[2])
             fig.tight_layout()
-            if self.player_plot == "segments":
-                plots.plot_segments(res.labels, res.shapley(), ax=axes[0])
+            if self.players_after_layout:
+                self.plot_players(res, axes[0])
             plt.show()
         options = [(f"{mob.label(t)}  ({c:+.3f})", t) for t, c in mob.top(self.top_k)]
         self.choice.options = options

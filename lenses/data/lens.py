@@ -8,13 +8,13 @@ rows; every retraining is seeded, so the same mask always gives the same value.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from spexkit.game import Game
+from spexkit.identity import digest
 from spexkit.lens import Lens
 
 from . import sources
@@ -24,14 +24,6 @@ from .models import VALUES, ModelSpec, resolve_model, single_threaded
 from .value import RetrainValue
 
 _FORMAT = "spexkit-data-lens/1"
-
-
-def _digest(*parts) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else str(part).encode())
-        h.update(b"\x1f")
-    return h.hexdigest()[:20]
 
 
 class DataLens(Lens):
@@ -132,14 +124,23 @@ class DataLens(Lens):
 
     # ----------------------------------------------------------------- fitting
     def fit(self) -> DataLens:
-        """Read the data, compute the features once, and build the groups. Returns self.
+        """Deprecated name of :meth:`load` (every lens loads through ``load()``)."""
+        import warnings
 
-        Called by :meth:`game` when needed; call it yourself to inspect the groups first.
+        warnings.warn("DataLens.fit() is deprecated and will be removed in the next release; use load()",
+                      DeprecationWarning, stacklevel=2)
+        return self.load()
+
+    def _load(self) -> None:
+        """Read the data, compute the features once, and build the groups.
+
+        :meth:`load` calls it once (every method that needs the data calls ``load()``);
+        call ``lens.load()`` yourself to inspect the groups first.
         """
         with single_threaded():  # small dense linear algebra: threads only contend
-            return self._fit()
+            self._fit()
 
-    def _fit(self) -> DataLens:
+    def _fit(self) -> None:
         if self.value not in VALUES:
             raise ValueError(f"unknown value {self.value!r}; choose one of {', '.join(VALUES)}")
         clip = float(self.clip)
@@ -183,9 +184,8 @@ class DataLens(Lens):
             self.groups_ = self._with_top_terms(self.groups_)
         # Rows are identified by their inputs: a test example equal to a training row is refused.
         self._train_keys = {key: i for i, key in enumerate(self._keys(frame))}
-        self._data_digest = _digest(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes(),
-                                    self.classes_)
-        return self
+        self._data_digest = digest(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes(),
+                                   self.classes_)
 
     def _columns(self, train) -> dict:
         have = list(getattr(train, "column_names", None) or getattr(train, "columns", []))
@@ -207,10 +207,6 @@ class DataLens(Lens):
             raise ValueError(f"the label column {self.label_column!r} cannot also be a feature column")
         inputs = ([text] if text is not None else []) + (feats or [])
         return {"text": text, "features": feats or None, "inputs": inputs, "all": have}
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "groups_"):
-            self.fit()
 
     def embedding(self) -> np.ndarray:
         """Dense rows of the training set (LSA for text): what k-means and dense models see."""
@@ -249,7 +245,7 @@ class DataLens(Lens):
         1       1   rows 50-99    50       0          50          0
         2       2  rows 100-149    50       0           0         50
         """
-        self._check_fitted()
+        self.load()
         g = self.groups_
         counts = np.zeros((g.n_groups, len(self.classes_)), dtype=np.int64)
         np.add.at(counts, (g.ids, self.y_), 1)
@@ -260,7 +256,7 @@ class DataLens(Lens):
 
     def group_examples(self, group: int, k: int = 5) -> pd.DataFrame:
         """The first ``k`` training rows of one group (player index)."""
-        self._check_fitted()
+        self.load()
         rows = self.groups_.members(int(group))[: int(k)]
         return self.train_.iloc[rows]
 
@@ -282,15 +278,15 @@ class DataLens(Lens):
             Labels are the group labels; its fingerprint covers the data, groups, model,
             test example, value and seed, so an on-disk cache is safe to reuse.
         """
-        self._check_fitted()
+        self.load()
         frame = self._test_frame(test_example)
         y_test = self._label_codes(frame)
         X_test = self._inputs(frame)
         fn = RetrainValue(self._model_input(), self.y_, self.groups_.ids, X_test, y_test, self.spec_,
                           len(self.classes_), value=self.value, clip=float(self.clip), seed=int(self.seed))
-        test_digest = _digest(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        test_digest = digest(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         fingerprint = "|".join([
-            _FORMAT, f"data={self._data_digest}", f"groups={_digest(self.groups_.ids.tobytes(), self.groups_.labels)}",
+            _FORMAT, f"data={self._data_digest}", f"groups={digest(self.groups_.ids.tobytes(), self.groups_.labels)}",
             f"model={self.spec_.name}", f"value={self.value}", f"clip={float(self.clip)}", f"seed={int(self.seed)}",
             f"test={test_digest}",
         ])
@@ -325,7 +321,7 @@ class DataLens(Lens):
 
     def test_examples(self, k: int | None = None) -> list[dict]:
         """Held-out rows offered as test examples (from a ``DatasetDict``'s test split)."""
-        self._check_fitted()
+        self.load()
         if self.test_ is None:
             return []
         cols = [self.label_column, *(([self.text_column_] if self.text_column_ else []) + list(self.feature_columns_ or []))]
@@ -335,7 +331,7 @@ class DataLens(Lens):
     # ----------------------------------------------------------------- the real model
     def retrain(self, removed: Sequence[int] = ()):
         """The model fitted without the listed groups (None if fewer than two classes remain)."""
-        self._check_fitted()
+        self.load()
         mask = self._mask(removed)
         fn = RetrainValue(self._model_input(), self.y_, self.groups_.ids, None, np.zeros(0), self.spec_,
                           len(self.classes_), seed=int(self.seed))
@@ -351,10 +347,10 @@ class DataLens(Lens):
         return mask
 
     def widget(self, test_examples=None, **options):
-        """The Jupyter widget (see :class:`lenses.data.widget.DataWidget`); returns the box."""
+        """The interactive explorer, a :class:`~lenses.data.widget.DataWidget`."""
         from .widget import DataWidget
 
-        return DataWidget(lens=self, test_examples=test_examples, **options).widget
+        return DataWidget(self, test_examples=test_examples, **options)
 
 
 __all__ = ["DataLens"]

@@ -1,9 +1,10 @@
 """The data lens in Jupyter: pick data, grouping, model and test example; run; check.
 
 The lens's own controls sit on top of the common :class:`spexkit.widgets.ExplainerWidget`
-(method, budget, order, Run with progress, plots of group Shapley values, top group
+(method, budget, degree, Run with progress, plots of group Shapley values, top group
 interactions and their network, and the counterfactual check, which retrains without the
-chosen groups and shows the surrogate's prediction next to the actual value).
+chosen groups and shows the surrogate's prediction next to the actual value). The widget
+receives its lens and never imports the lens module: other settings give ``lens.clone(...)``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from .lens import DataLens
+from spexkit.widgets import ExplainerWidget
+
 from .models import PRESETS
 from .sources import class_names
 
@@ -30,7 +32,7 @@ class DataSource:
     feature_columns: list | None = None
     groups: object = "kmeans"
     n_groups: int = 16
-    lens: DataLens | None = None
+    lens: object = None  # the DataLens this source came from, if any
     _loaded: tuple | None = field(default=None, repr=False)
 
     def get(self) -> tuple:
@@ -73,57 +75,65 @@ def builtin_sources() -> dict[str, DataSource]:
 GROUPINGS = [("k-means clusters", "kmeans"), ("fixed-size chunks", "chunks"), ("one per example", "examples")]
 
 
-class DataWidget:
-    """Widget of the data lens. ``DataWidget(...).widget`` is the box to display.
+class DataWidget(ExplainerWidget):
+    """Widget of the data lens (``lens.widget()`` returns one).
 
     Parameters
     ----------
-    lens : DataLens, optional
-        Offered first, with its own settings. Its test examples are ``test_examples`` or,
-        for a ``DatasetDict``, its test split.
+    lens : DataLens
+        Offered first ("this lens"), with its own settings; the built-in datasets get
+        lenses cloned from it. Its test examples are ``test_examples`` or, for a
+        ``DatasetDict``, its test split.
     test_examples : list of dict rows, optional
         Test examples for ``lens``.
     sources : dict name -> :class:`DataSource`, optional
-        Datasets to offer (default: :func:`builtin_sources`).
-    method, budget, max_order : initial values of the common controls.
+        More datasets to offer (default: :func:`builtin_sources`).
+    method, budget, max_degree : initial values of the common controls.
     n_test : int
         Most test examples shown in the picker.
 
     Examples
     --------
-    >>> w = DataWidget(budget=200, max_order=2)
-    >>> w.dataset.value
-    'planted (16 groups)'
+    >>> from lenses.data import DataLens, planted_dataset
+    >>> train, test_example, _ = planted_dataset(n_background=4, seed=0)
+    >>> w = DataLens(train, groups="source").widget(test_examples=[test_example], budget=200)
+    >>> w.dataset.value, w.grouping.value
+    ('this lens', 'source')
+    >>> w.dataset.value = "planted (16 groups)"
     >>> w.grouping.value
     'source'
     """
 
-    def __init__(self, lens: DataLens | None = None, test_examples=None, *, sources: dict | None = None,
-                 method: str = "proxyspex", budget: int = 300, max_order: int = 2, n_test: int = 20) -> None:
+    title = "spexkit · data lens: which groups of training data interact"
+    unit = "retrainings"
+
+    def __init__(self, lens, test_examples=None, *, sources: dict | None = None, method: str = "proxyspex",
+                 budget: int = 300, max_degree: int | None = None, n_test: int = 20,
+                 max_order: int | None = None) -> None:
+        if not all(hasattr(lens, name) for name in ("dataset", "clone", "load", "game", "group_table")):
+            raise TypeError(f"lens must be a DataLens, got {type(lens).__name__}")
+        self._test_examples = test_examples
+        self._extra_sources = sources
+        self.n_test = int(n_test)
+        self._lenses: dict = {}
+        if max_degree is None and max_order is None:
+            max_degree = 2
+        super().__init__(lens, method=method, budget=budget, max_degree=max_degree, max_order=max_order)
+
+    def lens_controls(self):
         import ipywidgets as w
 
-        from spexkit.widgets import ExplainerWidget
+        from .sources import split_dataset
 
-        self.n_test = int(n_test)
-        self.sources: dict[str, DataSource] = {}
-        if lens is not None:
-            if not isinstance(lens, DataLens):
-                raise TypeError(f"lens must be a DataLens, got {type(lens).__name__}")
-            from .sources import split_dataset
-
-            self.sources["this lens"] = DataSource(lambda: (split_dataset(lens.dataset)[0],
-                                                            self._lens_tests(lens, test_examples)),
-                                                   label_column=lens.label_column, text_column=lens.text_column,
-                                                   feature_columns=lens.feature_columns, groups=lens.groups,
-                                                   n_groups=lens.n_groups, lens=lens)
-        self.sources.update(builtin_sources() if sources is None else sources)
-        if not self.sources:
-            raise ValueError("the widget needs at least one data source")
-        self._lenses: dict[tuple, DataLens] = {}
-        self.lens: DataLens | None = None
-
+        lens, test_examples = self.lens, self._test_examples
+        self.sources: dict[str, DataSource] = {
+            "this lens": DataSource(lambda: (split_dataset(lens.dataset)[0], self._lens_tests(lens, test_examples)),
+                                    label_column=lens.label_column, text_column=lens.text_column,
+                                    feature_columns=lens.feature_columns, groups=lens.groups,
+                                    n_groups=lens.n_groups, lens=lens)}
+        self.sources.update(builtin_sources() if self._extra_sources is None else self._extra_sources)
         models = list(PRESETS)
-        if lens is not None and not isinstance(lens.model, str):
+        if not isinstance(lens.model, str):
             models = ["custom"] + models
         self.dataset = w.Dropdown(options=list(self.sources), description="Dataset")
         self.grouping = w.Dropdown(options=GROUPINGS, value="kmeans", description="Groups")
@@ -134,19 +144,12 @@ class DataWidget:
         self.groups_view = w.HTML(value="")
         self.dataset.observe(lambda _: self._on_dataset(), names="value")
         self._on_dataset()
-
-        self.explainer = ExplainerWidget(
-            self.build_game,
-            lens_controls=[w.HBox([self.dataset, self.model]), w.HBox([self.grouping, self.n_groups]),
-                           self.test_picker, self.groups_view],
-            evaluate=lambda game, removed: self.lens.evaluate(game, removed),
-            player_plot="bars", method=method, budget=budget, max_order=max_order,
-            title="spexkit · data lens: which groups of training data interact", unit="retrainings")
-        self.widget = self.explainer.widget
+        return [w.HBox([self.dataset, self.model]), w.HBox([self.grouping, self.n_groups]),
+                self.test_picker, self.groups_view]
 
     # ----------------------------------------------------------------- controls
     @staticmethod
-    def _lens_tests(lens: DataLens, test_examples) -> list[dict]:
+    def _lens_tests(lens, test_examples) -> list[dict]:
         if test_examples is not None:
             from .sources import to_frame
 
@@ -186,8 +189,8 @@ class DataWidget:
             "<i>No test examples for this dataset: pass test_examples=[...] or a DatasetDict with a test split.</i>")
 
     # ----------------------------------------------------------------- lens and game
-    def current_lens(self) -> DataLens:
-        """The lens for the current controls (built once per setting, then reused)."""
+    def current_lens(self):
+        """The lens for the current controls (cloned from the widget's lens once per setting)."""
         src = self._source()
         key = (self.dataset.value, self.grouping.value, int(self.n_groups.value), self.model.value)
         if key not in self._lenses:
@@ -199,16 +202,15 @@ class DataWidget:
             n_rows = len(train)
             if groups == "chunks":
                 groups = max(1, math.ceil(n_rows / int(self.n_groups.value)))
-            model = lens.model if (lens is not None and self.model.value == "custom") else self.model.value
+            model = self.lens.model if self.model.value == "custom" else self.model.value
             same = (lens is not None and model is lens.model and _same_spec(groups, lens.groups)
                     and (not _same_spec(groups, "kmeans") or int(self.n_groups.value) == lens.n_groups))
-            self._lenses[key] = lens if same else DataLens(
-                train, model=model, label_column=src.label_column, text_column=src.text_column,
-                feature_columns=src.feature_columns, groups=groups, n_groups=int(self.n_groups.value),
-                **({} if lens is None else {"value": lens.value, "clip": lens.clip, "seed": lens.seed}))
-        self.lens = self._lenses[key].fit() if not hasattr(self._lenses[key], "groups_") else self._lenses[key]
-        self.groups_view.value = _group_html(self.lens)
-        return self.lens
+            self._lenses[key] = lens if same else self.lens.clone(
+                dataset=train, model=model, label_column=src.label_column, text_column=src.text_column,
+                feature_columns=src.feature_columns, groups=groups, n_groups=int(self.n_groups.value))
+        self.active_lens = self._lenses[key].load()
+        self.groups_view.value = _group_html(self.active_lens)
+        return self.active_lens
 
     def build_game(self):
         """The game of the chosen test example under the current controls."""
@@ -217,14 +219,6 @@ class DataWidget:
             raise ValueError("choose a test example (this dataset offers none)")
         lens = self.current_lens()
         return lens.game(tests[int(self.test_picker.value)])
-
-    def run(self):
-        """Run the explanation (as the Run button does) and return the result."""
-        return self.explainer.run()
-
-    def check(self, term):
-        """Retrain without ``term``'s groups; the surrogate's prediction and the actual value."""
-        return self.explainer.check(term)
 
 
 def _same_spec(a, b) -> bool:
@@ -255,7 +249,7 @@ def _describe(row: dict, label_column: str, text_column: str | None, i: int, nam
     return f"#{i} [{label}]"
 
 
-def _group_html(lens: DataLens, k: int = 12) -> str:
+def _group_html(lens, k: int = 12) -> str:
     table = lens.group_table()
     sizes = table["size"].to_numpy()
     head = (f"<b>{len(table)} groups</b> over {int(sizes.sum())} training examples "

@@ -15,60 +15,25 @@ from typing import Sequence
 import numpy as np
 
 import spexkit
+from spexkit.identity import callable_identity, model_identity
 from spexkit.lens import Lens
+from spexkit.validation import check_positive_int
 
-from ..models import minilm_dir
+from ..models import ENCODER_ALIASES, load_encoder
 from .backends import CausalLM, Encoder, TextFunction, cosine, model_device
 from .segments import MASKINGS, SEGMENTATIONS, segment
 
 VALUES = ("auto", "logprob", "margin", "cosine", "output")
-ENCODER_ALIASES = ("all-minilm-l6-v2", "minilm", "sentence-transformers/all-minilm-l6-v2")
 _SENTINEL = "\u2063SPEXKIT_TEXT\u2063"
 
 
-def load_encoder(name: str, device: str | None = None):
-    """(model, tokenizer) of a sentence encoder: the MiniLM aliases offline, else any hub name."""
-    from transformers import AutoModel, AutoTokenizer
-
-    path = str(minilm_dir()) if name.lower() in ENCODER_ALIASES else name
-    try:
-        tok = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path)
-    except OSError as exc:
-        raise ValueError(f"cannot load encoder {name!r}: not an offline alias ({ENCODER_ALIASES[0]}), not a local "
-                         f"folder, and the hub is unreachable or does not know it ({exc.__class__.__name__})") from None
-    model.eval()
-    if device is not None:
-        model.to(device)
-    return model, tok
-
-
 def _is_causal_lm(model) -> bool:
-    if type(model).__name__ == "HookedTransformer":
+    if type(model).__name__ in ("HookedTransformer", "TransformerBridge"):
         return True
     name = type(model).__name__
     return name.endswith("ForCausalLM") or name.endswith("LMHeadModel") or (
         hasattr(model, "generate") and callable(getattr(model, "get_output_embeddings", None))
         and model.get_output_embeddings() is not None)
-
-
-def _model_identity(model) -> str:
-    """A stable description of a torch model: class, name, size and a digest of some weights."""
-    import torch
-
-    parts = [type(model).__name__, str(getattr(getattr(model, "config", None), "_name_or_path", ""))]
-    params = list(model.parameters())
-    parts.append(str(sum(p.numel() for p in params)))
-    h = hashlib.sha256()
-    for p in params[:: max(1, len(params) // 8)]:
-        h.update(p.detach().reshape(-1)[:512].to("cpu", torch.float32).numpy().tobytes())
-    parts.append(h.hexdigest()[:16])
-    return "|".join(parts)
-
-
-def _callable_identity(fn) -> str | None:
-    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
-    return None if "<lambda>" in name or "<locals>" in name else name
 
 
 class FeatureLens(Lens):
@@ -141,9 +106,6 @@ class FeatureLens(Lens):
         self.reuse_prefix = reuse_prefix
         self.tokenizer = tokenizer
         self.device = device
-        self.backend_ = None
-        self.kind_ = None
-        self.model_id_ = None
 
     def __repr__(self) -> str:
         model = self.model if isinstance(self.model, str) else type(self.model).__name__
@@ -152,22 +114,23 @@ class FeatureLens(Lens):
     # ------------------------------------------------------------------ model
     def _micro_batch(self, device: str) -> int:
         if self.batch_size is not None:
-            if int(self.batch_size) != self.batch_size or self.batch_size < 1:
-                raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}")
-            return int(self.batch_size)
+            return check_positive_int(self.batch_size, "batch_size")
         return 64 if str(device).startswith("cuda") else 16
 
-    def load(self):
-        """Load (once) and return the backend that runs the model."""
-        if self.backend_ is not None:
-            return self.backend_
+    def _load(self) -> None:
+        """Load the model (named models once per lens) and the backend that runs it.
+
+        Sets ``backend_`` (what runs the masked prompts), ``kind_`` (``"causal"``,
+        ``"encoder"`` or ``"callable"``) and ``model_id_`` (the model's part of the games'
+        fingerprints; None for a callable without a stable name).
+        """
         model, tok = self.model, self.tokenizer
         if isinstance(model, tuple) and len(model) == 2:
             model, tok = model
         if isinstance(model, str):
-            from lenses.models import best_device, load_causal_lm
+            from lenses.models import load_causal_lm, resolve_device
 
-            device = self.device or best_device()
+            device = resolve_device(self.device, default="auto")
             name = model
             if model.lower() in ENCODER_ALIASES or self.value == "cosine":
                 model, tok = load_encoder(name, device)
@@ -175,7 +138,7 @@ class FeatureLens(Lens):
             else:
                 model, tok = load_causal_lm(name, device=device)
                 self.kind_ = "causal"
-            self.model_id_ = f"{self.kind_}:{name}|{_model_identity(model)}"
+            self.model_id_ = f"{self.kind_}:{name}|{model_identity(model, every_weight=False)}"
         elif hasattr(model, "parameters") and (hasattr(model, "forward") or hasattr(model, "cfg")):
             if tok is None:
                 tok = getattr(model, "tokenizer", None)
@@ -186,10 +149,10 @@ class FeatureLens(Lens):
             self.kind_ = "causal" if _is_causal_lm(model) else "encoder"
             if self.device is not None:
                 model.to(self.device)
-            self.model_id_ = f"{self.kind_}:{_model_identity(model)}"
+            self.model_id_ = f"{self.kind_}:{model_identity(model, every_weight=False)}"
         elif callable(model):
             self.kind_ = "callable"
-            ident = _callable_identity(model)
+            ident = callable_identity(model)
             self.model_id_ = None if ident is None else f"callable:{ident}"
         else:
             raise TypeError(f"model must be a name, a transformers or TransformerLens model, or a callable on "
@@ -202,7 +165,6 @@ class FeatureLens(Lens):
         else:
             self.backend_ = TextFunction(model)
         self._check_value()
-        return self.backend_
 
     def _resolved_value(self):
         if callable(self.value) or self.value != "auto":
@@ -219,8 +181,7 @@ class FeatureLens(Lens):
 
     @property
     def tokenizer_(self):
-        backend = self.load()
-        return getattr(backend, "tokenizer", None)
+        return getattr(self.load().backend_, "tokenizer", None)
 
     # ------------------------------------------------------------------ prompt
     def _split_template(self, template: str | None, for_causal: bool) -> tuple[str, str]:
@@ -253,14 +214,14 @@ class FeatureLens(Lens):
         labels : label words of ``value="margin"`` (overrides the lens's).
         answer : the answer scored by ``value="logprob"`` (default: the model's greedy answer).
         """
-        backend = self.load()
+        backend = self.load().backend_
         tok = getattr(backend, "tokenizer", None)
         seg = segment(text, self.segmentation, fixed=fixed, tokenizer=tok, masking=self.masking,
                       placeholder=self.placeholder)
         value = self._resolved_value()
         prefix, suffix = self._split_template(template, self.kind_ == "causal")
         info = {"lens": "features", "model": self.model_id_, "value": value if isinstance(value, str) else
-                _callable_identity(value), "masking": self.masking, "placeholder": self.placeholder,
+                callable_identity(value), "masking": self.masking, "placeholder": self.placeholder,
                 "text": seg.text, "spans": seg.spans, "players": seg.players, "prefix": prefix, "suffix": suffix}
         if self.kind_ == "causal":
             fn, extra = self._causal_value(backend, seg, prefix, suffix, value, labels, answer)
@@ -271,13 +232,11 @@ class FeatureLens(Lens):
         fingerprint = ("features:" + hashlib.sha256(json.dumps(info, sort_keys=True, default=str).encode())
                        .hexdigest()) if stable else None
         micro = getattr(backend, "micro_batch", 16)
-        game = spexkit.Game(fn, n_players=seg.n_players, labels=seg.labels, keep=self.keep,
-                            batch_size=4 * micro, fingerprint=fingerprint)
-        game.segments = seg
-        game.prompt = prefix + seg.text + suffix
-        game.lens_info = extra
-        game.lens = self
-        return game
+        # info: the segments (to render masked prompts), the full prompt, and what the value
+        # reads (answer ids, label ids, token counts).
+        return spexkit.Game(fn, n_players=seg.n_players, labels=seg.labels, keep=self.keep,
+                            batch_size=4 * micro, fingerprint=fingerprint,
+                            info={"segments": seg, "prompt": prefix + seg.text + suffix, **extra})
 
     def _causal_value(self, lm: CausalLM, seg, prefix: str, suffix: str, value, labels, answer):
         # A space before the text belongs to the text's first token (as it would in one string).
@@ -372,7 +331,7 @@ class FeatureLens(Lens):
 
     # ------------------------------------------------------------------ widget
     def widget(self, text: str | None = None, template: str | None = None, **options):
-        """The interactive explorer (see :mod:`lenses.features.widget`)."""
+        """The interactive explorer, a :class:`~lenses.features.widget.FeatureWidget`."""
         from .widget import FeatureWidget
 
-        return FeatureWidget(self, text=text, template=template, **options).widget
+        return FeatureWidget(self, text=text, template=template, **options)

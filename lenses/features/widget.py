@@ -1,40 +1,56 @@
 """The feature lens's widget: a prompt, its segmentation and the model's value, on top of
-spexkit's common explainer (method / budget / order, Run with progress, segment colouring,
-top interactions, network, counterfactual check on the real model)."""
+spexkit's common explainer (method / budget / degree, Run with progress, segment colouring,
+top interactions, network, counterfactual check on the real model).
+
+The widget receives its lens and never imports the lens module: new settings give a
+``lens.clone(...)``, and a model loaded once is handed to every clone.
+"""
 
 from __future__ import annotations
 
+from spexkit.widgets import ExplainerWidget
+
+from ..models import ENCODER_ALIASES
 from .data import REVIEW, SENTIMENT_TEMPLATE
-from .lens import ENCODER_ALIASES, FeatureLens
 from .segments import MASKINGS, SEGMENTATIONS
 
 GIVEN = "(the lens's model)"
 VALUE_CHOICES = ("auto", "logprob", "margin", "cosine")
 
 
-class FeatureWidget:
+class FeatureWidget(ExplainerWidget):
     """Controls for the prompt, template, fixed parts, segmentation, masking, model and value.
 
-    ``FeatureWidget(lens).widget`` is the ipywidgets box (``lens.widget()`` returns it; the
-    box's ``controller`` attribute is this object, for scripted use and tests).
+    ``lens.widget()`` returns one; it is the ipywidgets box to display, and ``run()`` /
+    ``check(term)`` drive it from code.
 
     Examples
     --------
+    >>> from lenses.features import FeatureLens
     >>> lens = FeatureLens(model=lambda texts: [t.count("good") * 1.0 for t in texts])
     >>> fw = FeatureWidget(lens, text="good plot, good cast, dull")
-    >>> fw.explainer.method.value = "exact"
+    >>> fw.method.value = "exact"
     >>> res = fw.run()
     >>> res.labels
     ['good', 'plot,', 'good', 'cast,', 'dull']
     """
 
-    def __init__(self, lens: FeatureLens, text: str | None = None, template: str | None = None, *,
-                 method: str = "proxyspex", budget: int = 500, max_order: int = 3) -> None:
-        import ipywidgets as w
-        from spexkit.widgets import ExplainerWidget
+    unit = "queries"
+    title = "spexkit · prompt features"
+    players_after_layout = True  # the coloured text wraps at the panel's final width
 
-        self.lens = lens
+    def __init__(self, lens, text: str | None = None, template: str | None = None, *,
+                 method: str = "proxyspex", budget: int = 500, max_degree: int | None = None,
+                 max_order: int | None = None) -> None:
+        self._text, self._template = text, template
         self._lenses: dict = {}
+        self._models: dict = {}  # model choice -> loaded (model, tokenizer), shared by clones
+        super().__init__(lens, method=method, budget=budget, max_degree=max_degree, max_order=max_order)
+
+    def lens_controls(self):
+        import ipywidgets as w
+
+        lens, text, template = self.lens, self._text, self._template
         layout = w.Layout(width="95%")
         self.prompt = w.Textarea(value=text if text is not None else REVIEW, description="Prompt",
                                  layout=w.Layout(width="95%", height="90px"))
@@ -52,56 +68,44 @@ class FeatureWidget:
             models.insert(0, lens.model)
         self.model = w.Dropdown(options=models, value=GIVEN if given else lens.model, description="Model")
         value = lens.value if isinstance(lens.value, str) else "auto"
-        self.value = w.Dropdown(options=list(VALUE_CHOICES), value=value, description="Value")
+        choices = list(VALUE_CHOICES) + ([value] if value not in VALUE_CHOICES else [])  # e.g. "output"
+        self.value = w.Dropdown(options=choices, value=value, description="Value")
         labels = ", ".join(lens.labels) if lens.labels else "positive, negative"
         self.labels = w.Text(value=labels, description="Labels", placeholder="margin: two label words")
-        controls = [self.prompt, self.template, self.fixed,
-                    w.HBox([w.VBox([self.segmentation, self.masking]), w.VBox([self.model, self.value]),
-                            self.labels])]
-        self.explainer = ExplainerWidget(self.build_game, lens_controls=controls, evaluate=self.evaluate,
-                                         player_plot="segments", method=method, budget=budget,
-                                         max_order=max_order, title="spexkit · prompt features")
-        self.widget = self.explainer.widget
-        self.widget.controller = self
-        self.current: FeatureLens | None = None
+        return [self.prompt, self.template, self.fixed,
+                w.HBox([w.VBox([self.segmentation, self.masking]), w.VBox([self.model, self.value]), self.labels])]
 
-    def _lens(self) -> FeatureLens:
-        """A lens with the chosen settings; loaded models are reused between runs."""
+    def _lens(self):
+        """A lens with the chosen settings; a model is loaded once and shared between them."""
         value = self.value.value
         if callable(self.lens.value) and value == "auto":
             value = self.lens.value
-        model = self.lens.model if self.model.value == GIVEN else self.model.value
+        choice = self.model.value
         labels = tuple(s.strip() for s in self.labels.value.split(",") if s.strip()) or None
-        key = (self.model.value, str(value), self.segmentation.value, self.masking.value, labels)
+        key = (choice, str(value), self.segmentation.value, self.masking.value, labels)
         if key not in self._lenses:
-            lens = FeatureLens(model=model, value=value, segmentation=self.segmentation.value,
-                               masking=self.masking.value, labels=labels, answer_tokens=self.lens.answer_tokens,
-                               placeholder=self.lens.placeholder, chat=self.lens.chat, keep=self.lens.keep,
-                               batch_size=self.lens.batch_size, reuse_prefix=self.lens.reuse_prefix,
-                               tokenizer=self.lens.tokenizer, device=self.lens.device)
-            if self.model.value == GIVEN:
-                self.lens.load()
-            for other_key, other in list(self._lenses.items()) + [((GIVEN,), self.lens)]:
-                if other_key[0] == self.model.value and other.backend_ is not None:
-                    lens.backend_, lens.kind_, lens.model_id_ = other.backend_, other.kind_, other.model_id_
-                    lens._check_value()
-                    break
+            own = choice == GIVEN or choice == self.lens.model
+            if own and self.lens.is_loaded and choice not in self._models:
+                self._remember(choice, self.lens)
+            model = self._models.get(choice, self.lens.model if choice == GIVEN else choice)
+            lens = self.lens.clone(model=model, value=value, segmentation=self.segmentation.value,
+                                   masking=self.masking.value, labels=labels)
+            self._remember(choice, lens.load())
             self._lenses[key] = lens
         return self._lenses[key]
 
+    def _remember(self, choice, lens) -> None:
+        backend = lens.backend_
+        if lens.kind_ != "callable" and choice not in self._models:
+            self._models[choice] = (backend.model, backend.tokenizer)
+
     def build_game(self):
-        self.current = self._lens()
+        self.active_lens = self._lens()
         fixed = [s for s in (p.strip() for p in self.fixed.value.split("|")) if s] or None
         template = self.template.value.strip() or None
-        return self.current.game(self.prompt.value, template=template, fixed=fixed)
+        return self.active_lens.game(self.prompt.value, template=template, fixed=fixed)
 
-    def evaluate(self, game, removed):
-        return self.current.evaluate(game, removed=removed)
+    def plot_players(self, result, ax) -> None:
+        from spexkit import plots
 
-    def run(self):
-        """Press Run: build the game from the controls and explain it (returns the result)."""
-        return self.explainer.run()
-
-    def check(self, term):
-        """Remove ``term``'s segments on the real model and compare with the surrogate."""
-        return self.explainer.check(term)
+        plots.plot_segments(result.labels, result.shapley(), ax=ax)

@@ -9,7 +9,9 @@ from typing import Sequence
 import numpy as np
 
 from spexkit.game import Game
-from spexkit.lens import Lens
+from spexkit.identity import model_identity
+from spexkit.lens import Lens, renamed_keyword
+from spexkit.validation import check_positive_int
 
 from .ablation import ablated_logits, check_ablation, check_hooked_model, replacements
 from .metrics import check_answers, get_metric
@@ -36,7 +38,7 @@ class HeadLens(Lens):
     ablation : {"mean", "zero", "resample"}
         What a removed head outputs: the mean of its output over a reference batch (per
         position), zeros, or its output on another reference prompt (a fixed pairing).
-    metric : {"logprob", "logit_diff", "loss", "accuracy"} or callable
+    value : {"logprob", "logit_diff", "loss", "accuracy"} or callable, default "logprob"
         The value read from the logits, averaged over the prompts. A callable takes
         ``(logits, tokens)`` of shapes (rows, seq, vocab) and (rows, seq) and returns one
         value per row. See :func:`lenses.heads.metrics.get_metric`.
@@ -51,17 +53,19 @@ class HeadLens(Lens):
         passed in is moved there. Default: CPU for names, the model's device otherwise.
     seed : int
         Fixes the pairing of prompts with reference prompts in resample ablation.
+    metric : deprecated name of ``value``.
 
     Attributes
     ----------
-    model_ : the TransformerLens model (loaded on first use when ``model`` is a name).
+    model_ : the TransformerLens model, set by :meth:`load` (on first use).
+    model_id_ : digest of the model's weights, the model's part of the games' fingerprints.
 
     Examples
     --------
     >>> import spexkit
     >>> from lenses.heads import HeadLens, induction_model
     >>> model, tokens = induction_model()
-    >>> lens = HeadLens(model, ablation="mean", metric="logprob")
+    >>> lens = HeadLens(model, ablation="mean", value="logprob")
     >>> game = lens.game(tokens)
     >>> game.n_players, game.labels[:3]
     (8, ['L0H0', 'L0H1', 'L0H2'])
@@ -73,58 +77,46 @@ class HeadLens(Lens):
 
     name = "heads"
 
-    def __init__(self, model="smollm2", ablation: str = "mean", metric="logprob", *,
+    def __init__(self, model="smollm2", ablation: str = "mean", value=None, *,
                  keep: float | None = None, batch_size: int | None = None, device: str | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, metric=None) -> None:
         self.model = model
         self.ablation = ablation
-        self.metric = metric
+        # ``metric`` was this lens's name for what every lens calls ``value``.
+        self.value = renamed_keyword("metric", "value", metric, value, default="logprob",
+                                     owner="HeadLens")
+        self.metric = None
         self.keep = keep
         self.batch_size = batch_size
         self.device = device
         self.seed = seed
         check_ablation(ablation)
-        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
-            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        if batch_size is not None:
+            check_positive_int(batch_size, "batch_size")
 
     # ------------------------------------------------------------------ model
-    @property
-    def model_(self):
-        if getattr(self, "_model", None) is None:
-            if isinstance(self.model, str):
-                from .loading import load_hooked
+    def _load(self) -> None:
+        """Load a named model (or check a given one) and digest its weights."""
+        if isinstance(self.model, str):
+            from .loading import load_hooked
 
-                model = load_hooked(self.model, device=self.device)
-            else:
-                model = self.model
-                check_hooked_model(model)
-                if self.device is not None:
-                    from .loading import resolve_device
-
-                    model.to(resolve_device(self.device))
+            model = load_hooked(self.model, device=self.device)
+        else:
+            model = self.model
             check_hooked_model(model)
-            self._model = model
-        return self._model
+            if self.device is not None:
+                from lenses.models import resolve_device
 
-    def _model_identity(self) -> str:
-        """Hash of the model's name and every weight (computed once per lens)."""
-        if getattr(self, "_model_id", None) is None:
-            import torch
-
-            h = hashlib.blake2b(digest_size=16)
-            h.update(str(getattr(self.model_.cfg, "model_name", type(self.model_).__name__)).encode())
-            with torch.inference_mode():
-                for name, p in self.model_.state_dict().items():
-                    h.update(name.encode())
-                    h.update(p.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-            self._model_id = h.hexdigest()
-        return self._model_id
+                model.to(resolve_device(self.device))
+        check_hooked_model(model)
+        self.model_ = model
+        self.model_id_ = model_identity(model)
 
     # ------------------------------------------------------------------ inputs
     def _tokens(self, tokens):
         import torch
 
-        model = self.model_
+        model = self.load().model_
         if isinstance(tokens, str) or (isinstance(tokens, (list, tuple)) and tokens and isinstance(tokens[0], str)):
             texts = [tokens] if isinstance(tokens, str) else list(tokens)
             lengths = {int(model.to_tokens(t).shape[1]) for t in texts}
@@ -158,7 +150,7 @@ class HeadLens(Lens):
         >>> HeadLens(induction_model()[0]).players(heads=["L1H3", (0, 2)])
         [(0, 2), (1, 3)]
         """
-        cfg = self.model_.cfg
+        cfg = self.load().model_.cfg
         if layers is not None and heads is not None:
             raise ValueError("choose players by layers or by heads, not both")
         if heads is not None:
@@ -187,7 +179,7 @@ class HeadLens(Lens):
         return [(l, h) for l in chosen for h in range(cfg.n_heads)]
 
     def _check_layer(self, layer) -> int:
-        n = self.model_.cfg.n_layers
+        n = self.load().model_.cfg.n_layers
         if isinstance(layer, bool) or int(layer) != layer or not 0 <= int(layer) < n:
             raise ValueError(f"unknown layer {layer!r}: the model has layers 0 .. {n - 1}")
         return int(layer)
@@ -208,7 +200,7 @@ class HeadLens(Lens):
             Tokens scored by ``"logprob"`` / ``"accuracy"``: each is predicted from the
             tokens before it (default: the last token).
         answers : (correct, wrong), optional
-            Token ids or strings for ``metric="logit_diff"``.
+            Token ids or strings for ``value="logit_diff"``.
         reference : tokens, optional
             Reference batch for mean and resample ablation (default: the prompts).
 
@@ -220,7 +212,7 @@ class HeadLens(Lens):
         """
         import torch
 
-        model = self.model_
+        model = self.load().model_
         toks = self._tokens(tokens)
         players = self.players(layers, heads)
         layer_list = sorted({l for l, _ in players})
@@ -234,7 +226,7 @@ class HeadLens(Lens):
             def to_token(s):
                 return int(model.to_single_token(s))
         answer_ids = check_answers(answers, n_prompts, to_token)
-        metric = get_metric(self.metric, seq=seq, positions=positions, answers=answer_ids)
+        metric = get_metric(self.value, seq=seq, positions=positions, answers=answer_ids)
         with torch.inference_mode():
             repl = replacements(model, toks, layer_list, self.ablation, ref, seed=self.seed)
         per_forward = self.batch_size or max(1, min(64, _LOGIT_BUDGET // (n_prompts * seq * model.cfg.d_vocab)))
@@ -255,29 +247,28 @@ class HeadLens(Lens):
             return out
 
         keep_p = self.keep if self.keep is not None else (0.9 if len(players) > 32 else 0.5)
-        settings = repr((self.ablation, self.metric if isinstance(self.metric, str) else
-                         getattr(self.metric, "__qualname__", repr(self.metric)), positions, answer_ids,
+        settings = repr((self.ablation, self.value if isinstance(self.value, str) else
+                         getattr(self.value, "__qualname__", repr(self.value)), positions, answer_ids,
                          self.seed, players))
         h = hashlib.blake2b(digest_size=16)
         for part in (toks, ref):
             if part is not None:
                 h.update(part.cpu().numpy().tobytes())
         h.update(settings.encode())
-        fingerprint = f"heads|{self._model_identity()}|{h.hexdigest()}"
-        game = Game(value, len(players), labels=[head_label(l, hd) for l, hd in players], keep=keep_p,
-                    fingerprint=fingerprint)
-        game.players = players  # (layer, head) of each player, for plots and widgets
-        return game
+        fingerprint = f"heads|{self.model_id_}|{h.hexdigest()}"
+        # info["players"]: (layer, head) of each player, for plots and widgets
+        return Game(value, len(players), labels=[head_label(l, hd) for l, hd in players], keep=keep_p,
+                    fingerprint=fingerprint, info={"players": players})
 
     def evaluate(self, game: Game, removed: Sequence[int] = ()) -> float:
-        """The metric with exactly the heads ``removed`` (player indices) ablated.
+        """The value with exactly the heads ``removed`` (player indices) ablated.
 
         Runs the model (no surrogate, no cache).
         """
         return game.value_of(removed)
 
     def widget(self, tokens=None, **kwargs):
-        """The Jupyter widget for this lens (see :func:`lenses.heads.widget.head_widget`)."""
-        from .widget import head_widget
+        """The interactive explorer, a :class:`~lenses.heads.widget.HeadWidget`."""
+        from .widget import HeadWidget
 
-        return head_widget(self, tokens, **kwargs).widget
+        return HeadWidget(self, tokens, **kwargs)

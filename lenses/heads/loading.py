@@ -9,14 +9,7 @@ processed (no LayerNorm folding or centring), so logits match transformers.
 
 from __future__ import annotations
 
-from lenses.models import SMOLLM2_ALIASES, best_device, load_causal_lm, resolve
-
-
-def resolve_device(device: str | None) -> str:
-    """``None`` -> ``"cpu"``, ``"auto"`` -> the best available device, else ``device``."""
-    if device is None:
-        return "cpu"
-    return best_device() if device == "auto" else str(device)
+from lenses.models import SMOLLM2_ALIASES, load_causal_lm, resolve, resolve_device
 
 
 def load_hooked(name: str = "smollm2", device: str | None = None):

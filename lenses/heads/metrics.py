@@ -58,7 +58,7 @@ def get_metric(metric, *, seq: int, positions=None, answers=None) -> Callable:
     if callable(metric):
         return metric
     if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)} or a callable "
+        raise ValueError(f"unknown value {metric!r}; use one of {', '.join(METRICS)} or a callable "
                          "(logits, tokens) -> one value per row")
     if metric == "logit_diff":
         if answers is None:
@@ -78,7 +78,7 @@ def get_metric(metric, *, seq: int, positions=None, answers=None) -> Callable:
 
         return logit_diff
     if answers is not None:
-        raise ValueError(f"answers only go with metric='logit_diff', not {metric!r}")
+        raise ValueError(f"answers only go with value='logit_diff', not {metric!r}")
     if metric == "loss":
         pos = target_positions("all", seq)
 

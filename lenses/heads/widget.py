@@ -2,7 +2,7 @@
 
 The common controls, Run with progress, top interactions, network and counterfactual check
 come from :class:`spexkit.widgets.ExplainerWidget`; this module adds the head grid, the
-ablation / metric / prompt-set controls and a layer x head heat-map of Shapley values.
+ablation / value / prompt-set controls and a layer x head heat-map of Shapley values.
 """
 
 from __future__ import annotations
@@ -26,15 +26,16 @@ def heatmap(result, players, n_layers: int, n_heads: int, ax=None):
 
 
 class HeadWidget(ExplainerWidget):
-    """:class:`ExplainerWidget` for a :class:`~lenses.heads.HeadLens`.
+    """:class:`~spexkit.widgets.ExplainerWidget` for a :class:`~lenses.heads.HeadLens`.
 
     Parameters
     ----------
     lens : HeadLens
-        Its model is used; its ablation and metric are the initial choices.
+        Its model is used; its ablation and value are the initial choices.
     tokens : prompts, optional
         The "given" prompt set; the "repeated random tokens" set is always offered.
-    **kwargs : method, budget, max_order of the common controls.
+    method, budget, max_degree : initial values of the common controls.
+    positions : the scored positions, passed to ``lens.game``.
 
     Attributes
     ----------
@@ -57,19 +58,26 @@ class HeadWidget(ExplainerWidget):
     """
 
     def __init__(self, lens, tokens=None, *, method: str = "proxyspex", budget: int = 1000,
-                 max_order: int = 2, positions=None) -> None:
+                 max_degree: int | None = None, positions=None, max_order: int | None = None) -> None:
+        self._tokens = tokens
+        self.positions = positions
+        model = lens.load().model_
+        self.n_layers, self.n_heads = model.cfg.n_layers, model.cfg.n_heads
+        title = f"Heads: {getattr(model.cfg, 'model_name', 'model')}"
+        if max_degree is None and max_order is None:
+            max_degree = 2
+        super().__init__(lens, method=method, budget=budget, max_degree=max_degree, max_order=max_order,
+                         title=title)
+
+    def lens_controls(self):
         import ipywidgets as w
 
-        from . import HeadLens
         from .induction import repeated_tokens
 
-        self.lens = lens
-        model = lens.model_
-        self.n_layers, self.n_heads = model.cfg.n_layers, model.cfg.n_heads
-        self.positions = positions
+        lens, model = self.lens, self.lens.model_
         self.prompt_sets = {}
-        if tokens is not None:
-            self.prompt_sets["given"] = tokens
+        if self._tokens is not None:
+            self.prompt_sets["given"] = self._tokens
         self.prompt_sets["repeated random tokens"] = repeated_tokens(model, 8, min(20, (model.cfg.n_ctx - 1) // 2))
         self.grid = {(l, h): w.ToggleButton(value=True, description=f"L{l}H{h}",
                                             layout=w.Layout(width="64px"))
@@ -81,31 +89,26 @@ class HeadWidget(ExplainerWidget):
         all_on.on_click(lambda _: self._set_all(True))
         all_off.on_click(lambda _: self._set_all(False))
         self.ablation = w.Dropdown(options=list(ABLATIONS), value=lens.ablation, description="Ablation")
-        metric = lens.metric if isinstance(lens.metric, str) else "custom"
-        options = list(METRICS) + (["custom"] if metric == "custom" else [])
-        self.metric = w.Dropdown(options=options, value=metric, description="Metric")
+        value = lens.value if isinstance(lens.value, str) else "custom"
+        options = list(METRICS) + (["custom"] if value == "custom" else [])
+        self.value = w.Dropdown(options=options, value=value, description="Value")
         self.prompts = w.Dropdown(options=list(self.prompt_sets), description="Prompts")
-        self._lens_class = HeadLens
-        controls = [
+        return [
             w.HTML("<b>Players</b>: pressed heads are ablated by the masks; the others always run"),
             w.Accordion([grid_box], titles=("Layer x head grid",)) if self.n_layers * self.n_heads > 64
             else grid_box,
             w.HBox([all_on, all_off]),
-            w.HBox([self.ablation, self.metric, self.prompts]),
+            w.HBox([self.ablation, self.value, self.prompts]),
         ]
-        super().__init__(self.build_game, lens_controls=controls, evaluate=self._evaluate,
-                         player_plot=self._plot, method=method, budget=budget, max_order=max_order,
-                         title=f"Heads: {getattr(model.cfg, 'model_name', 'model')}")
 
     def _set_all(self, value: bool) -> None:
         for button in self.grid.values():
             button.value = value
 
     def current_lens(self):
-        """A HeadLens on the same model with the ablation and metric chosen in the widget."""
-        metric = self.lens.metric if self.metric.value == "custom" else self.metric.value
-        return self._lens_class(self.lens.model_, ablation=self.ablation.value, metric=metric,
-                                keep=self.lens.keep, batch_size=self.lens.batch_size, seed=self.lens.seed)
+        """The lens on the same (loaded) model with the ablation and value chosen in the widget."""
+        value = self.lens.value if self.value.value == "custom" else self.value.value
+        return self.lens.clone(model=self.lens.model_, ablation=self.ablation.value, value=value)
 
     def build_game(self):
         heads = [key for key, button in self.grid.items() if button.value]
@@ -114,13 +117,10 @@ class HeadWidget(ExplainerWidget):
         self.active_lens = self.current_lens()
         return self.active_lens.game(self.prompt_sets[self.prompts.value], heads=heads, positions=self.positions)
 
-    def _evaluate(self, game, removed):
-        return self.active_lens.evaluate(game, removed)
-
-    def _plot(self, result, ax):
-        heatmap(result, self.game.players, self.n_layers, self.n_heads, ax=ax)
+    def plot_players(self, result, ax) -> None:
+        heatmap(result, self.game.info["players"], self.n_layers, self.n_heads, ax=ax)
 
 
 def head_widget(lens, tokens=None, **kwargs) -> HeadWidget:
-    """The :class:`HeadWidget` for ``lens``; display its ``.widget`` in Jupyter."""
+    """The :class:`HeadWidget` for ``lens`` (the same as ``lens.widget(tokens, **kwargs)``)."""
     return HeadWidget(lens, tokens, **kwargs)

@@ -14,7 +14,7 @@ def planted():
 @pytest.fixture(scope="session")
 def planted_lens(planted):
     ds, _, _ = planted
-    return DataLens(ds, model="logreg", groups="source").fit()
+    return DataLens(ds, model="logreg", groups="source").load()
 
 
 @pytest.fixture(scope="session")
@@ -31,4 +31,4 @@ def reviews():
 
 @pytest.fixture(scope="session")
 def reviews_lens(reviews):
-    return DataLens(reviews, model="logreg", groups="kmeans", n_groups=8).fit()
+    return DataLens(reviews, model="logreg", groups="kmeans", n_groups=8).load()

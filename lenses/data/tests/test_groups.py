@@ -70,7 +70,7 @@ def test_bad_grouping_specs_fail_clearly():
 
 
 def test_lens_shows_groups_and_their_sizes():
-    lens = DataLens(load_sklearn_dataset("wine"), groups="kmeans", n_groups=5).fit()
+    lens = DataLens(load_sklearn_dataset("wine"), groups="kmeans", n_groups=5).load()
     table = lens.group_table()
     assert list(table.columns[:3]) == ["player", "group", "size"]
     assert table["size"].sum() == 178 and (table["size"] > 0).all()

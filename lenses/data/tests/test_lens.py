@@ -97,7 +97,7 @@ def test_custom_factory_on_text(reviews):
 
 def test_tables_pick_numeric_columns_and_multiclass_labels():
     iris = load_sklearn_dataset("iris").train_test_split(test_size=6, seed=1)
-    lens = DataLens(iris, groups="kmeans", n_groups=6).fit()
+    lens = DataLens(iris, groups="kmeans", n_groups=6).load()
     assert lens.feature_columns_ == ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
     assert lens.class_names_ == ["setosa", "versicolor", "virginica"]
     game = lens.game(lens.test_examples()[0])
@@ -134,7 +134,7 @@ def test_a_hub_name_goes_through_load_dataset(monkeypatch):
     local = load_sklearn_dataset("iris").train_test_split(test_size=5, seed=0)
     asked = []
     monkeypatch.setattr(datasets, "load_dataset", lambda name: asked.append(name) or local)
-    lens = DataLens("someone/iris", groups=15, value="logprob").fit()
+    lens = DataLens("someone/iris", groups=15, value="logprob").load()
     assert asked == ["someone/iris"] and lens.X_.shape == (145, 4) and len(lens.test_examples()) == 5
     value = lens.game(lens.test_examples()[0]).value_of()
     assert -10.0 <= value <= 0.0  # a log-probability
@@ -143,23 +143,23 @@ def test_a_hub_name_goes_through_load_dataset(monkeypatch):
 def test_bad_input_fails_clearly(planted, planted_lens):
     ds, test, _ = planted
     with pytest.raises(ValueError, match="no label column 'target'.*pass label_column"):
-        DataLens(ds, label_column="target").fit()
+        DataLens(ds, label_column="target").load()
     with pytest.raises(ValueError, match="is training row 5"):
         planted_lens.game(ds[5])
     with pytest.raises(ValueError, match="the test example has no column 'x_dup'"):
         planted_lens.game({k: v for k, v in test.items() if k != "x_dup"})
     with pytest.raises(ValueError, match="unknown model preset 'svm'"):
-        DataLens(ds, model="svm").fit()
+        DataLens(ds, model="svm").load()
     with pytest.raises(ValueError, match="unknown value 'accuracy'"):
-        DataLens(ds, value="accuracy").fit()
+        DataLens(ds, value="accuracy").load()
     with pytest.raises(ValueError, match="clip must be a positive"):
-        DataLens(ds, clip=0).fit()
+        DataLens(ds, clip=0).load()
     with pytest.raises(ValueError, match="neither a column"):
-        DataLens(ds, groups="sources").fit()
+        DataLens(ds, groups="sources").load()
     with pytest.raises(ValueError, match="single class"):
-        DataLens(pd.DataFrame({"x": [1.0, 2.0], "label": [1, 1]})).fit()
+        DataLens(pd.DataFrame({"x": [1.0, 2.0], "label": [1, 1]})).load()
     with pytest.raises(ValueError, match="no numeric feature column"):
-        DataLens(pd.DataFrame({"words": ["a", "b"], "label": [0, 1]}), groups=1).fit()
+        DataLens(pd.DataFrame({"words": ["a", "b"], "label": [0, 1]}), groups=1).load()
     with pytest.raises(ValueError, match="removed groups must lie in"):
         planted_lens.retrain(removed=[16])
 

@@ -40,7 +40,7 @@ def test_margin_matches_the_model_run_alone(tiny, reuse_prefix):
     got = game(masks)
     pos, neg = tok.convert_tokens_to_ids(["positive", "negative"])
     for row, mask in enumerate(masks):
-        text = game.segments.render(mask)
+        text = game.info["segments"].render(mask)
         prompt = "review : " + text + " answer :"
         ref = naive_logits(model, tok, prompt)[-1]
         assert got[row] == pytest.approx(float(ref[pos] - ref[neg]), abs=1e-4)
@@ -51,13 +51,13 @@ def test_batched_equals_one_prompt_at_a_time_logprob(tiny):
     model, tok = tiny
     lens = FeatureLens((model, tok), value="logprob", answer_tokens=3, batch_size=8)
     game = lens.game(TEXT, template=TEMPLATE)
-    assert len(game.lens_info["answer_ids"]) == 3
+    assert len(game.info["answer_ids"]) == 3
     masks = random_masks(game.n_players, rows=10, seed=3)
     batched = game(masks)
     single = np.array([game(m[None])[0] for m in masks])
     np.testing.assert_allclose(batched, single, atol=1e-4)
     # the value is the log-probability of the model's own greedy answer
-    ans = game.lens_info["answer_ids"]
+    ans = game.info["answer_ids"]
     full = "review : " + TEXT + " answer : " + " ".join(tok.convert_ids_to_tokens(ans[:-1]))
     logp = torch.log_softmax(naive_logits(model, tok, full), -1)
     ref = sum(float(logp[-len(ans) + j, a]) for j, a in enumerate(ans))
@@ -69,16 +69,16 @@ def test_chat_template_is_never_masked_and_prefix_cache_is_used(tiny_chat):
     model, tok = tiny_chat
     lens = FeatureLens((model, tok), value="margin", labels=("positive", "negative"))
     game = lens.game(TEXT, template=TEMPLATE, fixed=["the ending"])
-    assert game.prompt.startswith("<s> user : review : ") and game.prompt.endswith("<s> assistant : ")
+    assert game.info["prompt"].startswith("<s> user : review : ") and game.info["prompt"].endswith("<s> assistant : ")
     assert "ending" not in game.labels and game.n_players == len(TEXT.split()) - 2
-    assert game.lens_info["prefix_tokens"] == 5
+    assert game.info["prefix_tokens"] == 5
     masks = random_masks(game.n_players, seed=5)
     cached = game(masks)
     lens.backend_.reuse_prefix = False
     plain = lens.game(TEXT, template=TEMPLATE, fixed=["the ending"])(masks)
     np.testing.assert_allclose(cached, plain, atol=1e-5)
     no_chat = FeatureLens((model, tok), value="margin", labels=("positive", "negative"), chat=False)
-    assert not no_chat.game(TEXT, template=TEMPLATE).prompt.startswith("<s> user")
+    assert not no_chat.game(TEXT, template=TEMPLATE).info["prompt"].startswith("<s> user")
 
 
 def test_user_value_function_and_placeholder(tiny):
@@ -89,8 +89,8 @@ def test_user_value_function_and_placeholder(tiny):
     game = lens.game(TEXT)
     masks = random_masks(game.n_players, rows=4)
     values = game(masks)
-    assert "<unk>" in game.segments.render(masks[1])
-    ref = torch.log_softmax(naive_logits(model, tok, "<s> " + game.segments.render(masks[2])), -1)[-1, good]
+    assert "<unk>" in game.info["segments"].render(masks[1])
+    ref = torch.log_softmax(naive_logits(model, tok, "<s> " + game.info["segments"].render(masks[2])), -1)[-1, good]
     assert values[2] == pytest.approx(float(ref), abs=1e-4)
     assert game.fingerprint is None  # a lambda value has no stable identity
 
@@ -143,7 +143,7 @@ def test_hooked_transformer_left_padding():
     batched = game(masks)
     pos, neg = tok.convert_tokens_to_ids(["positive", "negative"])
     for row, mask in enumerate(masks):
-        ids = tok("review : " + game.segments.render(mask) + " answer :", add_special_tokens=False)["input_ids"]
+        ids = tok("review : " + game.info["segments"].render(mask) + " answer :", add_special_tokens=False)["input_ids"]
         with torch.inference_mode():
             ref = model(torch.tensor([ids]))[0, -1]
         assert batched[row] == pytest.approx(float(ref[pos] - ref[neg]), abs=1e-4)

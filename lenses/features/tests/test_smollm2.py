@@ -14,7 +14,7 @@ def test_smollm2_batched_equals_one_prompt(smollm2):
     model, tok = smollm2
     lens = FeatureLens((model, tok), value="margin", labels=("positive", "negative"), batch_size=4)
     game = lens.game(REVIEW, template=TEMPLATE)
-    assert game.prompt.startswith("<|im_start|>system") and game.n_players == 13
+    assert game.info["prompt"].startswith("<|im_start|>system") and game.n_players == 13
     masks = np.ones((4, game.n_players), bool)
     masks[1, [0, 1, 2]] = False  # different lengths: the batch is left-padded
     masks[2, 3:9] = False
@@ -24,9 +24,9 @@ def test_smollm2_batched_equals_one_prompt(smollm2):
     for row, mask in enumerate(masks):
         assert game(mask[None])[0] == pytest.approx(batched[row], abs=1e-4)
     # and against the whole prompt run alone, without the prefix cache
-    prompt = game.prompt.replace(REVIEW, game.segments.render(masks[2]))
+    prompt = game.info["prompt"].replace(REVIEW, game.info["segments"].render(masks[2]))
     ids = torch.tensor([tok(prompt, add_special_tokens=False)["input_ids"]])
     with torch.inference_mode():
         last = model(ids).logits[0, -1]
-    pos, neg = game.lens_info["label_ids"]
+    pos, neg = game.info["label_ids"]
     assert batched[2] == pytest.approx(float(last[pos] - last[neg]), abs=1e-3)

@@ -7,26 +7,26 @@ import pytest
 from lenses.features import FeatureLens
 from lenses.features.data import SENTIMENT_TEMPLATE
 from lenses.features.widget import FeatureWidget
+from spexkit.widgets import ExplainerWidget
 
 
 def test_widget_runs_plots_and_checks_on_the_model(tiny):
     model, tok = tiny
     lens = FeatureLens((model, tok), value="margin", labels=("positive", "negative"))
-    box = lens.widget(text="the film was good but boring", template="review : {text} answer :")
-    assert isinstance(box, w.VBox)
-    fw = box.controller
+    fw = lens.widget(text="the film was good but boring", template="review : {text} answer :")
+    assert isinstance(fw, ExplainerWidget) and isinstance(fw, w.VBox) and fw.box is fw
     assert fw.model.value == "(the lens's model)" and fw.value.value == "margin"
-    fw.explainer.method.value = "exact"
-    fw.explainer.max_order.value = 6  # all orders: the surrogate is the game itself
+    fw.method.value = "exact"
+    fw.max_degree.value = 6  # all orders: the surrogate is the game itself
     res = fw.run()
     assert res.labels == ["the", "film", "was", "good", "but", "boring"]
-    assert fw.explainer.bar.value == fw.explainer.bar.max == 64  # progress reached the end
-    assert "queries" in fw.explainer.status.value
-    assert len(fw.explainer.plots.outputs) >= 0 and fw.explainer.choice.options
-    term = fw.explainer.choice.value
+    assert fw.bar.value == fw.bar.max == 64  # progress reached the end
+    assert "queries" in fw.status.value
+    assert len(fw.plots.outputs) >= 0 and fw.choice.options
+    term = fw.choice.value
     check = fw.check(term)
     assert check["predicted"] == pytest.approx(check["actual"], abs=1e-5)  # exact: surrogate = model
-    assert "surrogate predicts" in fw.explainer.check_result.value
+    assert "surrogate predicts" in fw.check_result.value
 
 
 def test_widget_controls_change_the_game(tiny):
@@ -37,22 +37,26 @@ def test_widget_controls_change_the_game(tiny):
     fw.segmentation.value = "sentences"
     fw.fixed.value = "i loved it."
     fw.value.value = "logprob"
-    fw.explainer.method.value = "kernelshap"
-    fw.explainer.budget.value = 30
+    fw.method.value = "kernelshap"
+    fw.budget.value = 30
     res = fw.run()
     assert res.labels == ["the film was good.", "the ending was boring."]
-    assert fw.current.backend_ is lens.backend_  # the loaded model is reused
+    first = fw.active_lens
+    assert first.backend_.model is model  # the lens's own model, not a copy
+    fw.segmentation.value = "words"
+    fw.run()
+    assert fw.active_lens is not first and fw.active_lens.backend_.model is model  # shared between settings
     fw.labels.value = "good, good"
     fw.value.value = "margin"
-    fw.explainer.run_button.click()  # errors show in the widget, not as a traceback
-    assert "same token" in fw.explainer.status.value
+    fw.run_button.click()  # errors show in the widget, not as a traceback
+    assert "same token" in fw.status.value
 
 
 def test_default_widget_opens_with_a_review(tiny):
     model, tok = tiny
     fw = FeatureWidget(FeatureLens((model, tok)))
     assert "{text}" in fw.template.value and len(fw.prompt.value.split()) > 20
-    assert np.all([isinstance(c, w.Widget) for c in fw.widget.children])
+    assert np.all([isinstance(c, w.Widget) for c in fw.children])
 
 
 def test_template_shows_and_keeps_its_newlines(tiny):
@@ -64,4 +68,4 @@ def test_template_shows_and_keeps_its_newlines(tiny):
     fw.prompt.value = "the film was good"
     fw.template.value = "review :\n{text}\nanswer :"
     game = fw.build_game()
-    assert game.prompt == "review :\nthe film was good\nanswer :"
+    assert game.info["prompt"] == "review :\nthe film was good\nanswer :"

@@ -19,14 +19,14 @@ def random_masks(n, n_players, seed=0):
 @pytest.mark.parametrize("ablation", ["zero", "mean", "resample"])
 @pytest.mark.parametrize("metric", ["logprob", "loss"])
 def test_batched_equals_one_mask_at_a_time(tiny_model, tiny_tokens, ablation, metric):
-    lens = HeadLens(tiny_model, ablation=ablation, metric=metric, batch_size=16)
+    lens = HeadLens(tiny_model, ablation=ablation, value=metric, batch_size=16)
     game = lens.game(tiny_tokens)
     masks = random_masks(12, game.n_players)
     batched = game(masks)
     single = np.array([game(m[None])[0] for m in masks])
     np.testing.assert_allclose(batched, single, atol=1e-5, rtol=0)
     # chunking inside one call of fn gives the same values
-    chunked = HeadLens(tiny_model, ablation=ablation, metric=metric, batch_size=5).game(tiny_tokens)(masks)
+    chunked = HeadLens(tiny_model, ablation=ablation, value=metric, batch_size=5).game(tiny_tokens)(masks)
     np.testing.assert_allclose(batched, chunked, atol=1e-5, rtol=0)
     assert np.ptp(batched) > 1e-3  # the masks do change the metric
 
@@ -108,7 +108,7 @@ def test_hooks_do_not_outlive_the_forward_pass(tiny_model, tiny_tokens):
     def broken(logits, tokens):
         raise RuntimeError("metric failed")
 
-    game = HeadLens(tiny_model, ablation="zero", metric=broken).game(tiny_tokens)
+    game = HeadLens(tiny_model, ablation="zero", value=broken).game(tiny_tokens)
     with pytest.raises(RuntimeError, match="metric failed"):
         game(np.zeros((2, game.n_players), dtype=bool))
     assert all(not hp.fwd_hooks for hp in tiny_model.hook_dict.values())
@@ -156,10 +156,10 @@ def test_bad_models_and_settings_are_clear_errors(tiny_model, tiny_tokens):
         HeadLens(torch.nn.Linear(3, 3)).game(tiny_tokens)
     with pytest.raises(ValueError, match="unknown ablation 'noise'; use one of zero, mean, resample"):
         HeadLens(tiny_model, ablation="noise")
-    with pytest.raises(ValueError, match="unknown metric 'kl'"):
-        HeadLens(tiny_model, metric="kl").game(tiny_tokens)
+    with pytest.raises(ValueError, match="unknown value 'kl'"):
+        HeadLens(tiny_model, value="kl").game(tiny_tokens)
     with pytest.raises(ValueError, match="needs answers"):
-        HeadLens(tiny_model, metric="logit_diff").game(tiny_tokens)
+        HeadLens(tiny_model, value="logit_diff").game(tiny_tokens)
     with pytest.raises(ValueError, match="token ids must lie in"):
         HeadLens(tiny_model).game(tiny_tokens + 100)
     with pytest.raises(ValueError, match="at least 2 prompts"):
@@ -181,4 +181,4 @@ def test_a_model_without_head_hooks_is_a_clear_error(tiny_model):
             raise AssertionError
 
     with pytest.raises(TypeError, match="no per-head output hooks: missing"):
-        HeadLens(NoHooks()).model_
+        HeadLens(NoHooks()).load()

@@ -17,7 +17,7 @@ def bridge():
 
 def test_bridge_game_batched_equals_single_and_ablation_matters(bridge):
     tokens = bridge.tokenizer("The cat sat on the mat. The cat sat on the", return_tensors="pt")["input_ids"]
-    game = HeadLens(bridge, ablation="zero", metric="logprob").game(tokens, layers=[0, 1])
+    game = HeadLens(bridge, ablation="zero", value="logprob").game(tokens, layers=[0, 1])
     assert game.n_players == 18 and game.labels[0] == "L0H0"
     masks = np.ones((4, game.n_players), dtype=bool)
     masks[1, 0] = False

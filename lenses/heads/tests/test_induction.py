@@ -31,7 +31,7 @@ def test_induction_model_is_small_and_does_induction(induction):
 @pytest.mark.parametrize("ablation", ["mean", "zero"])
 def test_exact_mobius_recovers_the_pair(induction, ablation):
     model, tokens = induction
-    game = HeadLens(model, ablation=ablation, metric="logprob").game(tokens)
+    game = HeadLens(model, ablation=ablation, value="logprob").game(tokens)
     mob = spexkit.explain(game, method="exact", progress=False).to("mobius")
     (top, coef), = mob.top(1)
     assert [game.labels[i] for i in top] == list(circuit_by_attention(model))

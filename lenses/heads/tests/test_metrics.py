@@ -8,8 +8,8 @@ from lenses.heads import HeadLens
 
 
 def clean_value(tiny_model, tiny_tokens, **kw):
-    lens = HeadLens(tiny_model, **{k: v for k, v in kw.items() if k in ("metric",)})
-    game = lens.game(tiny_tokens, **{k: v for k, v in kw.items() if k != "metric"})
+    lens = HeadLens(tiny_model, **{k: v for k, v in kw.items() if k in ("value",)})
+    game = lens.game(tiny_tokens, **{k: v for k, v in kw.items() if k != "value"})
     return lens.evaluate(game, removed=[])
 
 
@@ -18,20 +18,20 @@ def test_builtin_metrics_on_the_clean_model(tiny_model, tiny_tokens):
         logits = tiny_model(tiny_tokens)
     logp = logits.log_softmax(-1)
     target = logp[:, :-1].gather(-1, tiny_tokens[:, 1:, None])[..., 0]  # (batch, seq-1)
-    assert clean_value(tiny_model, tiny_tokens, metric="logprob") == pytest.approx(float(target[:, -1].mean()), abs=1e-5)
-    assert clean_value(tiny_model, tiny_tokens, metric="logprob", positions="all") == pytest.approx(
+    assert clean_value(tiny_model, tiny_tokens, value="logprob") == pytest.approx(float(target[:, -1].mean()), abs=1e-5)
+    assert clean_value(tiny_model, tiny_tokens, value="logprob", positions="all") == pytest.approx(
         float(target.mean()), abs=1e-5)
-    assert clean_value(tiny_model, tiny_tokens, metric="logprob", positions=[3, -1]) == pytest.approx(
+    assert clean_value(tiny_model, tiny_tokens, value="logprob", positions=[3, -1]) == pytest.approx(
         float(target[:, [2, -1]].mean()), abs=1e-5)
-    assert clean_value(tiny_model, tiny_tokens, metric="loss") == pytest.approx(float(-target.mean()), abs=1e-5)
+    assert clean_value(tiny_model, tiny_tokens, value="loss") == pytest.approx(float(-target.mean()), abs=1e-5)
     guess = logits[:, :-1].argmax(-1) == tiny_tokens[:, 1:]
-    assert clean_value(tiny_model, tiny_tokens, metric="accuracy", positions="all") == pytest.approx(
+    assert clean_value(tiny_model, tiny_tokens, value="accuracy", positions="all") == pytest.approx(
         float(guess.float().mean()), abs=1e-6)
     diff = logits[:, -1, 3] - logits[:, -1, 7]
-    assert clean_value(tiny_model, tiny_tokens, metric="logit_diff", answers=(3, 7)) == pytest.approx(
+    assert clean_value(tiny_model, tiny_tokens, value="logit_diff", answers=(3, 7)) == pytest.approx(
         float(diff.mean()), abs=1e-5)
     per_prompt = logits[torch.arange(4), -1, [1, 2, 3, 4]] - logits[:, -1, 5]
-    assert clean_value(tiny_model, tiny_tokens, metric="logit_diff", answers=([1, 2, 3, 4], 5)) == pytest.approx(
+    assert clean_value(tiny_model, tiny_tokens, value="logit_diff", answers=([1, 2, 3, 4], 5)) == pytest.approx(
         float(per_prompt.mean()), abs=1e-5)
 
 
@@ -40,7 +40,7 @@ def test_a_user_metric_gets_logits_and_tokens_per_row(tiny_model, tiny_tokens):
         assert logits.ndim == 3 and tokens.shape == logits.shape[:2]
         return logits[:, -1].max(-1).values
 
-    lens = HeadLens(tiny_model, metric=top_logit, batch_size=4)
+    lens = HeadLens(tiny_model, value=top_logit, batch_size=4)
     game = lens.game(tiny_tokens)
     masks = np.random.default_rng(0).random((6, game.n_players)) < 0.5
     vals = game(masks)
@@ -48,9 +48,9 @@ def test_a_user_metric_gets_logits_and_tokens_per_row(tiny_model, tiny_tokens):
 
 
 def test_answers_need_logit_diff_and_a_pair(tiny_model, tiny_tokens):
-    with pytest.raises(ValueError, match="only go with metric='logit_diff'"):
+    with pytest.raises(ValueError, match="only go with value='logit_diff'"):
         HeadLens(tiny_model).game(tiny_tokens, answers=(1, 2))
     with pytest.raises(ValueError, match="a pair"):
-        HeadLens(tiny_model, metric="logit_diff").game(tiny_tokens, answers=(1, 2, 3))
+        HeadLens(tiny_model, value="logit_diff").game(tiny_tokens, answers=(1, 2, 3))
     with pytest.raises(ValueError, match="one token or one per prompt"):
-        HeadLens(tiny_model, metric="logit_diff").game(tiny_tokens, answers=([1, 2], 3))
+        HeadLens(tiny_model, value="logit_diff").game(tiny_tokens, answers=([1, 2], 3))

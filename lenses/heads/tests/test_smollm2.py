@@ -10,7 +10,7 @@ from lenses.heads.induction import repeated_tokens
 
 @pytest.fixture(scope="module")
 def lens():
-    return HeadLens("smollm2", ablation="mean", metric="logprob")
+    return HeadLens("smollm2", ablation="mean", value="logprob").load()
 
 
 def test_transformer_lens_logits_match_transformers(lens):

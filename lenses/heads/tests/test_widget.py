@@ -12,14 +12,14 @@ from lenses.heads.widget import HeadWidget, heatmap
 @pytest.fixture
 def widget(induction):
     model, tokens = induction
-    return HeadWidget(HeadLens(model), tokens, method="exact", max_order=2)
+    return HeadWidget(HeadLens(model), tokens, method="exact", max_degree=2)
 
 
 def test_controls_are_real_widgets(widget):
-    assert isinstance(widget.widget, w.VBox)
+    assert isinstance(widget, w.VBox) and widget.box is widget
     assert len(widget.grid) == 8 and all(isinstance(b, w.ToggleButton) for b in widget.grid.values())
     assert widget.ablation.options == ("zero", "mean", "resample") and widget.ablation.value == "mean"
-    assert widget.metric.value == "logprob"
+    assert widget.value.value == "logprob"
     assert widget.prompts.options == ("given", "repeated random tokens")
 
 
@@ -36,14 +36,14 @@ def test_run_shows_heatmap_top_interactions_and_checks_on_the_model(widget):
     assert "surrogate predicts" in widget.check_result.value
 
 
-def test_grid_ablation_and_metric_reach_the_game(widget):
+def test_grid_ablation_and_value_reach_the_game(widget):
     for key in [(0, 0), (1, 0), (1, 1)]:
         widget.grid[key].value = False
     widget.ablation.value = "zero"
-    widget.metric.value = "accuracy"
+    widget.value.value = "accuracy"
     game = widget.build_game()
     assert game.labels == ["L0H1", "L0H2", "L0H3", "L1H2", "L1H3"]
-    assert widget.active_lens.ablation == "zero" and widget.active_lens.metric == "accuracy"
+    assert widget.active_lens.ablation == "zero" and widget.active_lens.value == "accuracy"
     assert 0.0 <= game.value_of([]) <= 1.0
     widget._set_all(False)
     widget.run_button.click()  # the error shows in the widget, not as a traceback
@@ -56,7 +56,7 @@ def test_heatmap_puts_values_on_the_layer_head_grid(induction):
     model, tokens = induction
     game = HeadLens(model).game(tokens, heads=["L0H1", "L1H2"])
     res = spexkit.explain(game, method="exact", progress=False)
-    ax = heatmap(res, game.players, 2, 4)
+    ax = heatmap(res, game.info["players"], 2, 4)
     grid = ax.images[0].get_array()
     assert grid.shape == (2, 4)
     np.testing.assert_allclose([grid[0, 1], grid[1, 2]], res.shapley())
@@ -64,6 +64,9 @@ def test_heatmap_puts_values_on_the_layer_head_grid(induction):
     plt.close("all")
 
 
-def test_lens_widget_returns_the_box(induction):
+def test_lens_widget_returns_the_widget(induction):
+    from spexkit.widgets import ExplainerWidget
+
     model, tokens = induction
-    assert isinstance(HeadLens(model).widget(tokens), w.VBox)
+    widget = HeadLens(model).widget(tokens)
+    assert isinstance(widget, HeadWidget) and isinstance(widget, ExplainerWidget) and isinstance(widget, w.VBox)
