@@ -28,7 +28,8 @@ class Interactions:
     n_players : int
     basis : ``"fourier"``, ``"mobius"``, or the name of an interaction index
         (see :data:`spexkit.indices.INDEX_KINDS`; such results can be ranked but not evaluated).
-    labels : one name per player (default "0", "1", ...).
+    labels : one name per player (default "0", "1", ...), kept exactly as given; where names
+        repeat (the same word twice in a prompt), :attr:`display_labels` tells them apart.
     metadata : JSON-serialisable dict (method, queries, seed, timings, ...).
 
     Repeated terms are summed; terms are kept in lexicographic order of their indices.
@@ -68,6 +69,17 @@ class Interactions:
         self.basis = basis
         self.labels = check_labels(labels, n)
         self.metadata: dict[str, Any] = dict(metadata or {})
+
+    @property
+    def display_labels(self) -> list[str]:
+        """The player names as shown in tables, plots and :meth:`label`: :attr:`labels`, with
+        every name that occurs more than once suffixed by its player index (see
+        :func:`unique_labels`), so that two players never look the same.
+
+        >>> Interactions([(1, 3)], [1.0], 4, labels=["the", "film", "and", "the"]).display_labels
+        ['the (0)', 'film', 'and', 'the (3)']
+        """
+        return unique_labels(self.labels)
 
     # ----------------------------------------------------------------- structure
     @property
@@ -179,19 +191,27 @@ class Interactions:
         raise ValueError(f"unknown plot kind {kind!r}; use 'top', 'shapley' or 'banzhaf'")
 
     def label(self, term: Sequence[int]) -> str:
-        """Human-readable name of a term, e.g. ``"not × good"``; the constant is ``"∅"``."""
-        return " × ".join(self.labels[i] for i in term) if len(term) else "∅"
+        """Human-readable name of a term, e.g. ``"not × good"``; the constant is ``"∅"``.
+
+        Players are named by :attr:`display_labels`: a repeated word carries its player index,
+        e.g. ``"the (3) × film"``.
+        """
+        return _term_label(term, self.display_labels)
 
     # ----------------------------------------------------------------- export
     def to_pandas(self):
-        """A DataFrame with one row per term: term, label, order, coefficient (largest first)."""
+        """A DataFrame with one row per term: term, label, order, coefficient (largest first).
+
+        ``label`` is :meth:`label` of the term (repeated player names carry their index).
+        """
         import pandas as pd
 
         tuples = self.terms
+        names = self.display_labels
         frame = pd.DataFrame(
             {
                 "term": tuples,
-                "label": [self.label(t) for t in tuples],
+                "label": [_term_label(t, names) for t in tuples],
                 "order": self.degrees,
                 "coefficient": self.coefficients,
             }
@@ -200,13 +220,19 @@ class Interactions:
         return frame.iloc[order].reset_index(drop=True)
 
     def to_json(self) -> str:
-        """Plain JSON text (no pickle); read it back with :meth:`from_json`."""
+        """Plain JSON text (no pickle); read it back with :meth:`from_json`.
+
+        ``labels`` are the player names exactly as given (they round-trip unchanged);
+        ``display_labels`` are the names to show (:attr:`display_labels`: repeated names carry
+        their player index). :meth:`from_json` reads ``labels`` and ignores ``display_labels``.
+        """
         payload = {
             "format": _JSON_FORMAT,
             "version": _JSON_VERSION,
             "basis": self.basis,
             "n_players": self.n_players,
             "labels": self.labels,
+            "display_labels": self.display_labels,
             "terms": [list(t) for t in self.terms],
             "coefficients": [float(c) for c in self.coefficients],
             "metadata": self.metadata,
@@ -246,6 +272,34 @@ class Interactions:
         )
 
     __hash__ = None  # mutable metadata: not hashable
+
+
+def unique_labels(labels: Sequence[str]) -> list[str]:
+    """Player names that tell every player apart, for display.
+
+    Names that occur once are kept as they are; a name that occurs more than once gets its
+    player index (its position in ``labels``, counting from 0) in brackets: ``"about (12)"``.
+    Unique names pass through unchanged, so applying it twice changes nothing. In the rare
+    case that a suffixed name equals another player's name, the suffixing is repeated until
+    all names differ.
+
+    >>> unique_labels(["what", "i", "like", "about", "what", "is", "about"])
+    ['what (0)', 'i', 'like', 'about (3)', 'what (4)', 'is', 'about (6)']
+    >>> unique_labels(["L0H0", "L0H1"])
+    ['L0H0', 'L0H1']
+    """
+    names = [str(label) for label in labels]
+    while True:
+        counts: dict[str, int] = {}
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+        if all(c == 1 for c in counts.values()):
+            return names
+        names = [f"{name} ({i})" if counts[name] > 1 else name for i, name in enumerate(names)]
+
+
+def _term_label(term: Sequence[int], names: Sequence[str]) -> str:
+    return " × ".join(names[i] for i in term) if len(term) else "∅"
 
 
 def _json_default(obj):

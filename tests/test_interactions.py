@@ -98,3 +98,59 @@ def test_shapley_efficiency_on_planted_game():
     full, empty = game.noiseless(np.ones((1, 40), bool))[0], game.noiseless(np.zeros((1, 40), bool))[0]
     assert game.truth.shapley().sum() == pytest.approx(full - empty)
     assert game.truth.to("fourier").shapley().sum() == pytest.approx(full - empty)
+
+
+# ----------------------------------------------------------------- repeated labels (issue 16)
+REVIEW_START = ["what", "i", "like", "about", "men", "and", "what", "is", "about"]
+
+
+@pytest.fixture
+def repeated():
+    return Interactions([(0,), (3, 4), (4, 8), (0, 6), (1, 2)], [1.0, 2.0, -3.0, 0.5, 0.1], n_players=9,
+                        basis="mobius", labels=REVIEW_START, metadata={"method": "test"})
+
+
+def test_unique_labels_suffixes_only_repeated_names():
+    from spexkit.interactions import unique_labels
+
+    assert unique_labels(REVIEW_START) == ["what (0)", "i", "like", "about (3)", "men", "and", "what (6)", "is",
+                                           "about (8)"]
+    assert unique_labels(["L0H0", "L0H1", "L1H0"]) == ["L0H0", "L0H1", "L1H0"]
+    assert unique_labels([]) == []
+    twice = unique_labels(unique_labels(REVIEW_START))
+    assert twice == unique_labels(REVIEW_START)  # already unique: unchanged
+
+
+def test_unique_labels_never_collides_with_another_players_name():
+    from spexkit.interactions import unique_labels
+
+    names = unique_labels(["a", "a", "a (1)", "b"])  # "a" at index 1 would become "a (1)"
+    assert len(set(names)) == 4
+    assert names[0] == "a (0)" and names[3] == "b"
+
+
+def test_repeated_labels_are_told_apart_in_every_name(repeated):
+    assert repeated.labels == REVIEW_START  # the raw words are kept
+    shown = repeated.display_labels
+    assert len(set(shown)) == 9
+    assert shown[3] == "about (3)" and shown[8] == "about (8)" and shown[4] == "men"
+    assert repeated.label((3, 4)) == "about (3) × men"
+    assert repeated.label((4, 8)) == "men × about (8)"
+    assert repeated.label((1, 2)) == "i × like"  # unique words are left alone
+    assert repeated.label(()) == "∅"
+    frame = repeated.to_pandas()
+    assert frame["label"].tolist()[:3] == ["men × about (8)", "about (3) × men", "what (0)"]
+    assert frame["label"].is_unique
+    # conversions and indices keep the labels, so their names tell the words apart too
+    assert repeated.to("fourier").label((0, 6)) == "what (0) × what (6)"
+    assert repeated.interaction_index("shapley_interaction").display_labels == shown
+
+
+def test_json_keeps_raw_labels_and_adds_display_labels(repeated):
+    payload = json.loads(repeated.to_json())
+    assert payload["labels"] == REVIEW_START
+    assert payload["display_labels"] == repeated.display_labels
+    back = Interactions.from_json(repeated.to_json())
+    assert back == repeated and back.labels == REVIEW_START
+    del payload["display_labels"]  # a file written before display labels existed
+    assert Interactions.from_json(json.dumps(payload)) == repeated

@@ -78,3 +78,49 @@ def test_network_labels_clear_their_nodes_in_a_small_figure():
         assert label.x1 <= cx - half or label.x0 >= cx + half or label.y1 <= cy - half or label.y0 >= cy + half, \
             f"label {text.get_text()} covers its node"
     plt.close("all")
+
+
+def _overview_result(words):
+    n = len(words)
+    pairs = [(0, 3), (11, 16), (3, 26), (12, 30), (5, 9, 12), (1, 2), (4, 6)]
+    terms = [(i,) for i in range(n)] + [t for t in pairs if max(t) < n]
+    coef = np.sin(np.arange(len(terms), dtype=float)) + 0.1
+    return Interactions(terms, coef, n, basis="mobius", labels=words, metadata={"method": "fake"})
+
+
+@pytest.mark.parametrize("to_file", [False, True], ids=["pyplot", "file"])
+@pytest.mark.parametrize("n_words", [8, len(WORDS), 3 * len(WORDS)])
+def test_overview_puts_the_charts_right_under_the_text(n_words, to_file, tmp_path):
+    """The demo's figure: the coloured text takes the lines it needs and the charts start just
+    below it, for a short and a long text (it used to leave a wide empty band)."""
+    words = (WORDS * 3)[:n_words]
+    path = tmp_path / "overview.png" if to_file else None
+    fig = plots.plot_overview(_overview_result(words), k=8, path=path, title="Shapley value of each word")
+    text_ax, *charts = fig.axes
+    assert len(charts) == 2 and [t.get_text() for t in text_ax.texts] == words  # the raw words, in place
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    inch = fig.dpi
+    words_box = [t.get_bbox_patch().get_window_extent(renderer) for t in text_ax.texts]
+    text_bottom = min(b.y0 for b in words_box) / inch
+    chart_boxes = [ax.get_tightbbox(renderer) for ax in charts]  # with titles, ticks and tick labels
+    charts_top = max(b.y1 for b in chart_boxes) / inch
+    gap = text_bottom - charts_top
+    assert 0.05 < gap < 0.5, f"gap between the text and the charts: {gap:.2f} in"
+    title = text_ax.title.get_window_extent(renderer)
+    assert max(b.y1 for b in words_box) < title.y0 and title.y1 <= fig.bbox.y1  # title above the words, inside
+    width, height = fig.get_size_inches()
+    assert height - title.y1 / inch < 0.3  # and no band above it either
+    for box in words_box + chart_boxes:
+        assert 0 <= box.x0 and box.x1 <= width * inch and box.y0 >= 0
+    assert min(b.y0 for b in chart_boxes) / inch < 0.3  # the charts reach down to the bottom edge
+    if to_file:
+        assert path.read_bytes()[:4] == b"\x89PNG"
+    plt.close("all")
+
+
+def test_overview_grows_with_the_text():
+    short = plots.plot_overview(_overview_result(WORDS[:8])).get_size_inches()[1]
+    long = plots.plot_overview(_overview_result(WORDS * 3)).get_size_inches()[1]
+    assert long - short > 1.0  # about eight more lines of words
+    plt.close("all")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import spexkit
-from spexkit import plots
+from spexkit import Interactions, plots
 from spexkit.games import planted_game
 from spexkit.widgets import ExplainerWidget
 
@@ -64,4 +64,33 @@ def test_result_plot_method(game):
     assert len(ax.patches) == 4
     with pytest.raises(ValueError, match="kind"):
         game.truth.plot("pie")
+    plt.close("all")
+
+
+# ----------------------------------------------------------------- repeated labels (issue 16)
+def _repeated_words():
+    words = ["what", "i", "like", "about", "men", "and", "what", "is", "about", "the"]
+    terms = [(3,), (8,), (0, 3), (6, 8), (3, 8), (0, 6), (4, 9)]
+    return Interactions(terms, [3.0, -2.5, 2.0, 1.5, -1.0, 0.8, 0.3], len(words), basis="mobius",
+                        labels=words, metadata={"method": "test"})
+
+
+def test_plots_tell_repeated_words_apart():
+    res = _repeated_words()
+    ax = plots.plot_top(res, k=7)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(ticks) == 7 and len(set(ticks)) == 7
+    assert "about (3)" in ticks and "about (8)" in ticks and "what (0) × about (3)" in ticks
+    ax = plots.plot_values(res.shapley(), res.labels, k=10)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(ticks) == sorted(res.display_labels) and len(set(ticks)) == 10
+    ax = plots.plot_network(res, k=10)
+    names = [t.get_text() for t in ax.texts]
+    assert sorted(names) == sorted(["what (0)", "about (3)", "men", "what (6)", "about (8)", "the"])
+    fig = plots.plot_result(res, k=5)
+    ticks = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "about (3)" in ticks and "about" not in ticks
+    # the coloured text shows the words themselves, in place
+    ax = plots.plot_segments(res.labels, res.shapley())
+    assert [t.get_text() for t in ax.texts] == res.labels
     plt.close("all")

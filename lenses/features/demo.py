@@ -25,10 +25,6 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="features_demo.png", help="PNG to write")
     args = parser.parse_args(argv)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     import spexkit
@@ -58,7 +54,8 @@ def main(argv=None) -> int:
         print(f"{mob.label(term):<{width}}  {len(term):>5}  {coef:>+11.3f}")
     shap = res.shapley()
     best = np.argsort(-np.abs(shap))[:5]
-    print("Largest Shapley values: " + ", ".join(f"{game.labels[i]} {shap[i]:+.3f}" for i in best))
+    names = res.display_labels  # a repeated word carries its position, e.g. "about (14)"
+    print("Largest Shapley values: " + ", ".join(f"{names[i]} {shap[i]:+.3f}" for i in best))
     if rows:
         term = rows[0][0]
         mask = np.ones((1, game.n_players), bool)
@@ -66,15 +63,9 @@ def main(argv=None) -> int:
         print(f"Counterfactual: remove {mob.label(term)} -> surrogate {float(res.predict(mask)[0]):+.3f}, "
               f"model {lens.evaluate(game, removed=list(term)):+.3f}")
 
-    fig = plt.figure(figsize=(16, 8))
-    grid = fig.add_gridspec(2, 2, height_ratios=[1, 2.6])
-    plots.plot_segments(game.labels, shap, ax=fig.add_subplot(grid[0, :]), width=140,
+    # The coloured review on top, fitted to the lines it wraps into, the charts right below.
+    plots.plot_overview(mob, values=shap, k=args.top, path=args.out,
                         title="Shapley value of each word for logit('positive') - logit('negative')")
-    plots.plot_top(mob, k=args.top, ax=fig.add_subplot(grid[1, 0]))
-    plots.plot_network(mob, ax=fig.add_subplot(grid[1, 1]))
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=110)
-    plt.close(fig)
     print(f"Wrote {args.out}")
     return 0
 
