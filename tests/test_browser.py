@@ -5,9 +5,12 @@ A JupyterLab server is started on 127.0.0.1 (free port, random token) over a cop
 through it: Run > Run All Cells, change the widget's budget, press Run, wait for the plots, read
 the top interaction in the widget's chooser, check it on the model, and save a screenshot.
 
-Needs the ``chromium`` Debian package (``.ci/run`` installs it) and ``playwright`` (the ``dev``
-extra); without them the test fails, it does not skip. The screenshot goes to ``tmp_path``; set
-``SPEXKIT_SCREENSHOT_DIR`` to keep a copy (``browser_quickstart.png``) there as well.
+Needs the ``chromium`` Debian package (``make test`` installs it as root where apt-get exists)
+and ``playwright`` (the ``dev`` extra). Without either, every test here skips and says why;
+with ``SPEXKIT_REQUIRE_BROWSER=1`` (``.ci/run`` sets it) it fails instead, so CI never skips
+silently. ``SPEXKIT_CHROMIUM`` points at another browser binary (``make test CHROMIUM=...``).
+The screenshot goes to ``tmp_path``; set ``SPEXKIT_SCREENSHOT_DIR`` to keep a copy
+(``browser_quickstart.png``) there as well.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -32,7 +36,8 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "00_quickstart.ipynb"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("SPEXKIT_CHROMIUM") or "/usr/bin/chromium"
+REQUIRE_BROWSER = "SPEXKIT_REQUIRE_BROWSER"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 BUDGET = 100  # the widget's default is 500: a smaller budget keeps the Run short on 2 cores
@@ -44,6 +49,34 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                        "checkForUpdates": False},
 }
+
+
+def browser_unavailable_reason(chromium: str | None = None) -> str | None:
+    """Why the browser tests cannot run here (no Chromium, no playwright), or None if they can."""
+    chromium = chromium or CHROMIUM
+    if not os.access(chromium, os.X_OK):
+        return (f"{chromium} is missing: install Debian's chromium package "
+                "(as root, `make test` does: apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        return f"playwright is missing ({exc}): pip install -e '.[dev]'"
+    return None
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip with ``reason``; fail with it instead when SPEXKIT_REQUIRE_BROWSER is set (CI)."""
+    if os.environ.get(REQUIRE_BROWSER, "") not in ("", "0"):
+        pytest.fail(f"{reason} [{REQUIRE_BROWSER} is set: the browser tests must run]", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _require_browser():
+    """Every test in this module needs the browser: skip (or fail, in CI) before it starts."""
+    reason = browser_unavailable_reason()
+    if reason is not None:
+        skip_or_fail(reason)
 
 
 def _free_port() -> int:
@@ -100,13 +133,7 @@ def _wait_for_server(proc: subprocess.Popen, port: int, token: str, log: Path, t
 
 
 def test_quickstart_widget_in_jupyterlab(tmp_path):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package "
-                    "(apt-get install chromium; .ci/run does it)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError as exc:
-        pytest.fail(f"playwright is missing ({exc}): pip install -e '.[dev]'")
+    from playwright.sync_api import expect, sync_playwright
 
     root = tmp_path / "notebooks"
     root.mkdir()

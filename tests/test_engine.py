@@ -14,7 +14,6 @@ import pytest
 import spexkit
 from spexkit.cache import CacheError, EvaluationCache
 from spexkit.execution import Evaluator
-from spexkit.games import planted_game
 
 from . import engine_games
 
