@@ -228,7 +228,7 @@ class ExplainerWidget(ipywidgets.VBox):
         predicted = float(self.result.predict(mask)[0])
         actual = float(self.evaluate(self.game, term))
         full = float(self.result.predict(np.ones((1, self.game.n_players), dtype=bool))[0])
-        names = ", ".join(self.result.labels[i] for i in term)
+        names = ", ".join(self.result.display_labels[i] for i in term)
         self.check_result.value = (
             f"<b>Removing {names}</b>: surrogate predicts {predicted:.4f}, the model gives "
             f"{actual:.4f} (surrogate with nothing removed: {full:.4f})"

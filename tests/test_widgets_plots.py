@@ -14,7 +14,7 @@ def game():
 
 
 def test_widget_run_and_counterfactual_check(game):
-    w = ExplainerWidget(lambda: game, method="spex", budget=900, max_order=2, player_plot="segments")
+    w = ExplainerWidget(game=lambda: game, method="spex", budget=900, max_degree=2)
     w.budget.value = 1200  # a user changes a control before running
     res = w.run()
     assert res.metadata["queries"] <= 1200
@@ -30,13 +30,13 @@ def test_widget_shows_errors_instead_of_raising():
     def broken():
         raise ValueError("empty prompt")
 
-    w = ExplainerWidget(broken)
+    w = ExplainerWidget(game=broken)
     w.run_button.click()
     assert "empty prompt" in w.status.value
 
 
 def test_check_before_run_is_refused(game):
-    w = ExplainerWidget(lambda: game)
+    w = ExplainerWidget(game=lambda: game)
     with pytest.raises(RuntimeError, match="run"):
         w.check((0,))
 

@@ -128,23 +128,31 @@ def lds_comparison(game: Game, budget: int, *, n_holdout: int = 200, max_degree:
     rng = check_random_state(seed)
     p_keep = check_probability(game.keep if keep is None else keep, "keep")
     n = game.n_players
-    ev = Evaluator(game, batch_size=batch_size, progress=progress, desc="retrainings", cache=cache,
-                   n_jobs=n_jobs, backend=backend)
-    t0 = time.perf_counter()
-    train = uniform_masks(n, budget, keep=p_keep, seed=rng)
     if holdout is None:
         n_holdout = check_budget(n_holdout, minimum=2, name="n_holdout")
-        held = uniform_masks(n, n_holdout, keep=p_keep, seed=rng)
-        values = ev(np.vstack([train, held]))
-        y_train, y_held = values[:budget], values[budget:]
-    else:
-        held = check_masks(holdout[0], n)
-        y_held = np.asarray(holdout[1], dtype=np.float64)
-        y_train = ev(train)
-    seconds = time.perf_counter() - t0
+    ev = Evaluator(game, batch_size=batch_size, progress=progress, desc="retrainings", cache=cache,
+                   n_jobs=n_jobs, backend=backend)
+    try:
+        t0 = time.perf_counter()
+        train = uniform_masks(n, budget, keep=p_keep, seed=rng)
+        if holdout is None:
+            held = uniform_masks(n, n_holdout, keep=p_keep, seed=rng)
+            values = ev(np.vstack([train, held]))
+            y_train, y_held = values[:budget], values[budget:]
+        else:
+            held = check_masks(holdout[0], n)
+            y_held = np.asarray(holdout[1], dtype=np.float64)
+            y_train = ev(train)
+        seconds = time.perf_counter() - t0
+    finally:
+        if ev.cache is not None and ev.cache is not cache:  # opened here from a path: close it here
+            ev.cache.close()
+    queries = int(ev.queries)
     inter = fit_samples(train, y_train, max_degree, rng, labels=game.labels)
-    inter.metadata.update({"queries": budget})
+    # One count everywhere: the retrainings this call paid for (cache hits are free).
+    inter.metadata.update({"queries": queries, "train_samples": int(budget)})
     linear = linear_datamodel(train, y_train, labels=game.labels)
+    linear.metadata.update({"queries": queries, "train_samples": int(budget)})
     return {
         "budget": int(budget),
         "n_holdout": int(held.shape[0]),
@@ -152,7 +160,7 @@ def lds_comparison(game: Game, budget: int, *, n_holdout: int = 200, max_degree:
         "lds_linear": linear_datamodeling_score(linear, held, y_held),
         "r2_interactions": r2_score(y_held, inter.predict(held)),
         "r2_linear": r2_score(y_held, linear.predict(held)),
-        "queries": int(ev.queries),
+        "queries": queries,
         "seconds": seconds,
         "interactions": inter,
         "linear": linear,

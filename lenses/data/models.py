@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def torch_threads(n: int):
         torch.set_num_threads(before)
 
 
-class TorchMLPClassifier:
+class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
     """A one-hidden-layer MLP classifier in torch, trained full-batch; deterministic.
 
     Parameters
@@ -230,22 +231,6 @@ class TorchMLPClassifier:
         self.weight_decay = weight_decay
         self.random_state = random_state
         self.n_threads = n_threads
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {"hidden": self.hidden, "epochs": self.epochs, "lr": self.lr,
-                "weight_decay": self.weight_decay, "random_state": self.random_state,
-                "n_threads": self.n_threads}
-
-    def set_params(self, **params) -> TorchMLPClassifier:
-        for key, value in params.items():
-            if key not in self.get_params():
-                raise ValueError(f"unknown parameter {key!r} for TorchMLPClassifier")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"TorchMLPClassifier({args})"
 
     def fit(self, X, y) -> TorchMLPClassifier:
         with torch_threads(self.n_threads):

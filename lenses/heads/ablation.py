@@ -16,8 +16,18 @@ ABLATIONS = ("zero", "mean", "resample")
 
 
 def hook_name(layer: int) -> str:
-    """The TransformerLens name of a layer's per-head attention output."""
-    return f"blocks.{layer}.attn.hook_z"
+    """The TransformerLens name of a layer's per-head attention output (``blocks.{l}.attn.hook_z``).
+
+    Examples
+    --------
+    >>> hook_name(3)
+    'blocks.3.attn.hook_z'
+    """
+    try:  # TransformerLens 3.9 and later; its older ``utils`` module warns on import
+        from transformer_lens.utilities import get_act_name
+    except ImportError:  # pragma: no cover - older TransformerLens
+        from transformer_lens.utils import get_act_name
+    return get_act_name("z", int(layer))
 
 
 def check_hooked_model(model) -> None:

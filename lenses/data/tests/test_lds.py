@@ -49,3 +49,23 @@ def test_lds_comparison_validates_input(planted_lens, planted):
         lds_comparison(lambda m: m, budget=100)
     with pytest.raises(ValueError, match="budget must be at least 8"):
         lds_comparison(planted_lens.game(test), budget=4)
+
+
+def test_lds_comparison_closes_its_cache_and_reports_one_query_count(tmp_path, monkeypatch):
+    """Regression: the cache opened from a path was never closed, and the surrogate's
+    metadata said ``budget`` queries while the call returned the retrainings it paid for."""
+    from spexkit import cache as cache_module
+    from spexkit.games import planted_game
+
+    closed = []
+    real_close = cache_module.EvaluationCache.close
+    monkeypatch.setattr(cache_module.EvaluationCache, "close", lambda self: (closed.append(self), real_close(self)))
+    game = planted_game(10, n_terms=4, max_degree=2, basis="mobius", seed=0)
+    path = tmp_path / "lds.sqlite"
+    first = lds_comparison(game, budget=60, n_holdout=40, max_degree=2, seed=0, cache=path, progress=False)
+    assert len(closed) == 1  # the call opened the file, so the call closed it
+    assert first["queries"] == first["interactions"].metadata["queries"] == first["linear"].metadata["queries"]
+    assert 0 < first["queries"] <= 100  # 60 + 40 masks, a repeated mask paid once
+    again = lds_comparison(game, budget=60, n_holdout=40, max_degree=2, seed=0, cache=path, progress=False)
+    assert again["queries"] == 0 and again["interactions"].metadata["queries"] == 0  # all from the cache
+    assert again["interactions"].metadata["train_samples"] == 60

@@ -74,5 +74,10 @@ def test_torch_mlp_is_deterministic_and_learns():
     assert (a.predict(X) == y).mean() > 0.9
     binary = TorchMLPClassifier(epochs=50).fit(X[y < 2], y[y < 2])
     assert binary.decision_function(X).shape == (120,)
-    with pytest.raises(ValueError, match="unknown parameter"):
+    with pytest.raises(ValueError, match="Invalid parameter 'depth'"):
         a.set_params(depth=3)
+    from sklearn.base import clone, is_classifier
+
+    copy = clone(a)  # a scikit-learn estimator: cloned unfitted, same parameters
+    assert is_classifier(copy) and copy.get_params() == a.get_params() and not hasattr(copy, "classes_")
+    assert repr(a) == "TorchMLPClassifier(epochs=80, random_state=3)"
