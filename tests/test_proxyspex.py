@@ -197,7 +197,7 @@ def test_second_round_is_not_screened_when_the_first_selection_is_poor():
     res = fit_samples(masks, values, 4, seed=0)
     meta = res.metadata
     assert meta["selection_rounds"] == 2 and meta["joined_terms"] > 0  # one join round ran ...
-    assert meta["cv_r2"] < SCREEN_TRUST and not meta["screened"] and meta["proposed_terms"] == 0  # ... unscreened
+    assert meta["selection_cv_r2"] < SCREEN_TRUST and not meta["screened"] and meta["proposed_terms"] == 0  # ... unscreened
 
 
 def test_a_noisy_poor_selection_falls_back_to_the_tree_spectrum_before_any_round():
@@ -214,7 +214,7 @@ def test_a_noisy_poor_selection_falls_back_to_the_tree_spectrum_before_any_round
     res = fit_samples(masks, values, 3, seed=0)
     meta = res.metadata
     assert meta["selection"] == "raw spectrum" and meta["selection_rounds"] == 1
-    assert meta["raw_holdout_r2"] > meta["cv_r2"]
+    assert meta["raw_holdout_r2"] > meta["selection_cv_r2"] and meta["cv_r2"] == meta["raw_holdout_r2"]
     raw = fit_samples(masks, values, 3, seed=0, refit=False)  # the same booster, read out as is
     test = sample_masks(300, 2000, seed=99)
     assert np.allclose(res.predict(test), raw.predict(test))
@@ -252,3 +252,37 @@ def test_join_step_recovers_a_case_the_trees_find_in_pieces():
     assert len(used) < 200  # ~80 true parts; the trees split on hundreds
     assert r2_score(truth, joined.predict(test)) > 0.97
     assert r2_score(truth, joined.predict(test)) > r2_score(truth, plain.predict(test)) + 0.02
+
+
+def test_cv_r2_in_metadata_is_the_returned_spectrum_s_when_the_selection_is_rejected():
+    # The noisy case above: the raw tree spectrum is returned, so metadata["cv_r2"] must be its
+    # held-out figure, not the rejected selection's (kept as "selection_cv_r2").
+    from spexkit.masks import uniform_masks
+    from spexkit.solvers.proxyspex import fit_samples
+
+    game = planted_game(300, 15, 3, basis="mobius", hierarchical=True, snr_db=5, seed=0)
+    masks = uniform_masks(300, 500, keep=0.5, seed=0)
+    meta = fit_samples(masks, game(masks), 3, seed=0).metadata
+    assert meta["selection"] == "raw spectrum"
+    assert meta["cv_r2"] == meta["raw_holdout_r2"]
+    assert meta["selection_cv_r2"] < meta["raw_holdout_r2"]
+    kept = proxyspex(planted_game(60, n_terms=5, max_degree=2, basis="mobius", seed=0), budget=300,
+                     max_degree=2, seed=0).metadata
+    assert kept["selection"] == "refit" and kept["cv_r2"] == kept["selection_cv_r2"]
+
+
+def test_auto_judges_a_raw_spectrum_stage_by_the_spectrum_s_own_figure():
+    # budget 1200 on the noisy game: the first stage returns the raw spectrum, SPEX runs with
+    # the rest and loses; auto's estimate must be the spectrum's held-out R².
+    import warnings
+
+    from spexkit.solvers.auto import auto
+
+    game = planted_game(300, 15, 3, basis="mobius", hierarchical=True, snr_db=5, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # SPEX's "explained only" warning
+        res = auto(game, budget=1200, max_degree=3, seed=0)
+    meta = res.metadata
+    assert meta["auto"]["chosen"] == "proxyspex" and meta["selection"] == "raw spectrum"
+    assert meta["auto"]["stages"][0]["cv_r2"] == meta["raw_holdout_r2"]
+    assert meta["auto"]["estimated_r2"] == meta["raw_holdout_r2"] == meta["cv_r2"]

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import time
 
-import numpy as np  # noqa: F401  (kept importable as before the split)
+import numpy as np
 
 from ...execution import as_evaluator
 from ...interactions import Interactions
 from ...masks import uniform_masks
+from ...metrics import r2_score
 from ...trees import lightgbm_paths, paths_to_fourier  # noqa: F401  (used by benchmarks/proxyspex_oracle.py)
 from ...validation import check_probability, check_random_state
 from .. import register
@@ -138,8 +139,11 @@ def proxyspex(
 
     Notes
     -----
-    Metadata: ``queries``, ``cv_r2`` (cross-validated R² of the returned selection),
-    ``selection`` (``"refit"`` or ``"raw spectrum"``), ``terms_extracted``, ``terms_kept``,
+    Metadata: ``queries``, ``selection`` (``"refit"`` or ``"raw spectrum"``), ``cv_r2`` (the
+    held-out R² of what is returned: the selection's cross-validated R², or for the raw
+    spectrum the booster's R² on a held-out quarter, ``raw_holdout_r2``), ``train_r2`` (of
+    what is returned, on the samples), ``selection_cv_r2`` and ``selection_train_r2`` (the
+    selection's, also when it was rejected), ``terms_extracted``, ``terms_kept``,
     ``pool_size``, ``selection_rounds``, ``joined_terms`` and ``proposed_terms`` (candidates
     the joins and the residual scan added over the kept rounds), ``screened``, and the time
     spent sampling, fitting, extracting and selecting.
@@ -210,6 +214,8 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
         meta.update(info)
         if meta["selection"] == "refit":
             idx, coef = sel_idx, sel_coef
+        else:  # the raw spectrum is the booster itself: its fit, not the rejected selection's
+            meta["train_r2"] = r2_score(values, booster.predict(masks.astype(np.float32)))
     t4 = time.perf_counter()
     meta.update({"terms_kept": int(idx.shape[0]), "time_fit": t2 - t1, "time_extraction": t3 - t2,
                  "time_refit": t4 - t3, "time_decoding": t4 - t1})

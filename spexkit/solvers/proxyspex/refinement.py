@@ -164,7 +164,8 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
     Returns the selected terms (constant first), their least-squares coefficients and the
     metadata of the selection. ``raw_holdout`` (a callable giving the booster's own held-out
     R²) is consulted when the first selection cross-validates below :data:`SELECTION_DOUBT`;
-    ``info["selection"]`` then says which of the two should be returned.
+    ``info["selection"]`` then says which of the two should be returned, and ``info["cv_r2"]``
+    is the held-out figure of that one (the selection's own is ``info["selection_cv_r2"]``).
     """
     n = masks.shape[1]
     # The booster's magnitudes rank the candidates; matching pursuit picks among them.
@@ -224,9 +225,14 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
             best = (chosen, sol, cv_r2, design, pool_idx, dict(info))
     if best is not None:
         chosen, sol, cv_r2, design, pool_idx, info = best
-    info["selection"] = "raw spectrum" if raw_r2 is not None and raw_r2 > cv_r2 else "refit"
+    raw_wins = raw_r2 is not None and raw_r2 > cv_r2
+    info["selection"] = "raw spectrum" if raw_wins else "refit"
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
-    info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)), "cv_r2": cv_r2,
-                 "train_r2": r2_score(values, design @ sol)})
+    train_r2 = r2_score(values, design @ sol)
+    # "cv_r2" describes what is returned: the raw spectrum's held-out R² when it wins (the
+    # caller replaces "train_r2" then); the selection's own figures stay under their names.
+    info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)),
+                 "cv_r2": raw_r2 if raw_wins else cv_r2, "selection_cv_r2": cv_r2,
+                 "train_r2": train_r2, "selection_train_r2": train_r2})
     return out_idx, sol, info
