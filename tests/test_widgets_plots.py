@@ -2,7 +2,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-import spexkit
 from spexkit import Interactions, plots
 from spexkit.games import planted_game
 from spexkit.widgets import ExplainerWidget

@@ -8,9 +8,12 @@ clean.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch is imported where the forward runs; the name is for annotations
+    import torch
 
 ABLATIONS = ("zero", "mean", "resample")
 

@@ -1,6 +1,5 @@
 """Model loading: the offline SmolLM2 alias, local folders, and clear errors."""
 
-import pytest
 import torch
 
 from lenses import models

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import spexkit
-from lenses.heads import HeadLens, induction_model, induction_tokens
+from lenses.heads import HeadLens, induction_tokens
 from lenses.heads.train_induction import head_scores
 
 
