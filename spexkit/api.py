@@ -38,7 +38,9 @@ def explain(
         Highest interaction order to look for.
     seed : int or numpy.random.Generator, optional
     keep : float, optional
-        Probability of keeping a part in sampled masks (default: ``game.keep``).
+        Probability of keeping a part in sampled masks (default: ``game.keep``). Methods that
+        draw their own masks (``exact``, ``spex``, ``banzhaf``, ``kernelshap``, ``lime``)
+        ignore it and warn when it is given.
     cache : str or path, optional
         SQLite file that stores every evaluated value under the game's identity; a rerun (or
         another method) on the same game pays only for masks never evaluated. Each batch is

@@ -75,3 +75,37 @@ def test_auto_falls_back_to_spex_on_parities():
     assert info["chosen"] == "spex", info
     assert res.metadata["queries"] <= 3000
     assert res.terms == game.truth.terms
+
+
+@pytest.mark.parametrize("method, budget", [("exact", None), ("spex", 600), ("banzhaf", 200),
+                                            ("kernelshap", 200), ("lime", 200)])
+def test_explain_warns_when_the_method_ignores_keep(method, budget):
+    # These methods draw their own masks: keep=0.9 passed explicitly must not vanish silently.
+    game = spexkit.games.planted_game(8, n_terms=3, max_degree=2, seed=0)
+    with pytest.warns(UserWarning, match=rf"method='{method}'.*keep=0.9"):
+        spexkit.explain(game, method=method, budget=budget, keep=0.9, seed=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*keep.*")
+        spexkit.explain(game, method=method, budget=budget, seed=0)  # not given: no warning
+
+
+def test_methods_that_sample_by_keep_do_not_warn_about_it():
+    import warnings
+
+    game = spexkit.games.planted_game(30, n_terms=3, max_degree=2, basis="mobius", seed=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*keep.*")
+        res = spexkit.explain(game, method="proxyspex", budget=200, max_degree=2, keep=0.9, seed=0)
+        spexkit.explain(game, method="lasso", budget=200, max_degree=1, keep=0.9, seed=0)
+    assert res.metadata["keep"] == 0.9
+
+
+def test_exact_with_keep_still_filters_by_max_degree():
+    from spexkit.solvers.exact import exact
+
+    game = spexkit.games.planted_game(6, n_terms=6, max_degree=3, seed=4)
+    with pytest.warns(UserWarning, match="method='exact'"):
+        res = exact(game, max_degree=2, keep=0.9)
+    assert len(res) == (game.truth.degrees <= 2).sum() and res.degrees.max() <= 2

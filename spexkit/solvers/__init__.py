@@ -6,6 +6,7 @@ method never changes the front door.
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 _METHODS: dict[str, Callable] = {}
@@ -28,6 +29,16 @@ def get_method(name: str) -> Callable:
         return _METHODS[name]
     except KeyError:
         raise ValueError(f"unknown method {name!r}; choose one of {', '.join(available_methods())}") from None
+
+
+def warn_ignored_keep(method: str, keep, why: str) -> None:
+    """Warn that ``keep`` was given to a method that draws its own masks (``why``) and ignores it.
+
+    Called by such a method when ``keep`` is not None, i.e. passed explicitly to it or to
+    :func:`spexkit.explain`; ``keep=None`` (the default) is silent.
+    """
+    if keep is not None:
+        warnings.warn(f"method={method!r} ignores keep={keep}: {why}", UserWarning, stacklevel=3)
 
 
 def available_methods() -> list[str]:

@@ -17,7 +17,7 @@ from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..masks import masks_with_sizes, uniform_masks
 from ..validation import check_probability, check_random_state
-from . import register
+from . import register, warn_ignored_keep
 
 MAX_LASSO_FEATURES = 200_000
 
@@ -97,10 +97,11 @@ def kernelshap(game, budget: int | None = None, max_degree: int | None = None, s
     through the efficiency constraint) plus coalitions whose sizes follow the Shapley kernel.
     Returns a Möbius expansion of degree <= 1: the constant v(∅) and φ_i per player. When
     the budget covers all 2^n coalitions, every coalition is queried once and weighted by
-    the kernel, which gives the exact Shapley values.
+    the kernel, which gives the exact Shapley values. ``keep`` is unused (giving it warns).
     """
     ev = as_evaluator(game)
     n = ev.game.n_players
+    warn_ignored_keep("kernelshap", keep, "its coalition sizes follow the Shapley kernel")
     rng = check_random_state(seed)
     budget = 2 * n + 2048 if budget is None else int(budget)
     if budget < 3 or n < 2:
@@ -143,10 +144,12 @@ def lime(game, budget: int | None = None, max_degree: int | None = None, seed=No
 
     Cost: ``budget`` queries (default 1000) of masks that each remove a uniformly drawn number
     of parts, weighted by exp(-d²/width²) with d the fraction removed. Returns a Möbius
-    expansion of degree <= 1 (intercept and one weight per player).
+    expansion of degree <= 1 (intercept and one weight per player). ``keep`` is unused
+    (giving it warns).
     """
     ev = as_evaluator(game)
     n = ev.game.n_players
+    warn_ignored_keep("lime", keep, "its masks remove a uniformly drawn number of parts")
     rng = check_random_state(seed)
     budget = 1000 if budget is None else int(budget)
     t0 = time.perf_counter()
@@ -172,10 +175,12 @@ def banzhaf(game, budget: int | None = None, max_degree: int | None = None, seed
     Cost: ``budget`` queries (default 1000) of masks drawn uniformly (each part kept with
     probability 1/2); β_i = mean of f over masks keeping i minus the mean over masks
     removing i. Returned as a Fourier expansion of degree <= 1 (F(i) = -β_i / 2), so
-    ``banzhaf()`` gives the estimates back.
+    ``banzhaf()`` gives the estimates back. ``keep`` is unused: the estimator needs masks
+    that keep each part with probability 1/2 (giving it warns).
     """
     ev = as_evaluator(game)
     n = ev.game.n_players
+    warn_ignored_keep("banzhaf", keep, "its estimator needs masks that keep each part with probability 1/2")
     rng = check_random_state(seed)
     budget = 1000 if budget is None else int(budget)
     t0 = time.perf_counter()

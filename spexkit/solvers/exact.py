@@ -9,7 +9,7 @@ import numpy as np
 from .. import transforms
 from ..execution import as_evaluator
 from ..interactions import Interactions
-from . import register
+from . import register, warn_ignored_keep
 
 MAX_PLAYERS = transforms.MAX_EXACT_PLAYERS
 
@@ -21,7 +21,8 @@ def exact(game, budget: int | None = None, max_degree: int | None = None, seed=N
 
     Costs exactly 2^n queries, evaluated in batches. Coefficients with
     ``|c| <= tol * max|c|`` are dropped; ``max_degree`` keeps only terms up to that degree.
-    ``keep`` is accepted for a uniform call shape and unused: every mask is queried.
+    ``keep`` is accepted for a uniform call shape and unused (every mask is queried); giving
+    it warns.
 
     Examples
     --------
@@ -32,6 +33,7 @@ def exact(game, budget: int | None = None, max_degree: int | None = None, seed=N
     """
     ev = as_evaluator(game)
     n = ev.game.n_players
+    warn_ignored_keep("exact", keep, "it queries every mask")
     if n > MAX_PLAYERS:
         raise ValueError(
             f"method='exact' needs 2^n queries and supports n <= {MAX_PLAYERS} players, got n={n}; "
@@ -48,8 +50,8 @@ def exact(game, budget: int | None = None, max_degree: int | None = None, seed=N
     scale = float(np.abs(dense).max()) if dense.size else 0.0
     idx, coef = transforms.dense_to_terms(dense, tol=tol * scale)
     if max_degree is not None:
-        keep = (idx < n).sum(1) <= max_degree
-        idx, coef = idx[keep], coef[keep]
+        low = (idx < n).sum(1) <= max_degree
+        idx, coef = idx[low], coef[low]
     t2 = time.perf_counter()
     meta = {"method": "exact", "queries": ev.queries, "basis": basis, "time_sampling": t1 - t0, "time_decoding": t2 - t1}
     return Interactions(idx, coef, n, basis=basis, labels=ev.game.labels, metadata=meta)

@@ -34,7 +34,7 @@ from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..transforms import fwht
 from ..validation import check_random_state
-from . import register
+from . import register, warn_ignored_keep
 from .bch import BCHCode
 
 DEFAULT_MAX_DEGREE = 3
@@ -213,7 +213,7 @@ def spex(
     z_threshold : a term is accepted when its coefficient exceeds z standard errors of the
         current residual.
     agreement : largest relative disagreement between the per-group estimates of a term.
-    keep : unused (SPEX masks keep each part with probability 1/2 by design).
+    keep : unused (SPEX masks keep each part with probability 1/2 by design); giving it warns.
 
     Returns
     -------
@@ -230,6 +230,7 @@ def spex(
     """
     ev = as_evaluator(game)
     n = ev.game.n_players
+    warn_ignored_keep("spex", keep, "its coded masks keep each part with probability 1/2 by design")
     t = DEFAULT_MAX_DEGREE if max_degree is None else int(max_degree)
     t = min(t, n)
     rng = check_random_state(seed)
