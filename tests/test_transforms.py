@@ -71,3 +71,25 @@ def test_exact_transform_matches_planted_truth():
     assert res.terms == truth.terms
     np.testing.assert_allclose(res.coefficients, truth.coefficients, atol=1e-10)
     assert res.metadata["queries"] == 1 << 12
+
+
+@pytest.mark.parametrize("basis, coef", [("mobius", 1e-7), ("fourier", 1e-7 / 4)])
+def test_exact_keeps_small_effects_under_a_large_constant(basis, coef):
+    # f = 1e6 + 1e-7·(m0 ∧ m1): the drop threshold must not scale with the constant.
+    game = spexkit.Game(lambda m: 1e6 + 1e-7 * (m[:, 0] & m[:, 1]), n_players=4)
+    res = spexkit.explain(game, method="exact", basis=basis)
+    got = dict(zip(res.terms, res.coefficients))
+    assert got.get((0, 1), 0.0) == pytest.approx(coef, rel=1e-4)
+    assert {t for t in got if len(t) > 0} <= {(0,), (1,), (0, 1)}
+    np.testing.assert_allclose(res.shapley()[:2], [5e-8, 5e-8], rtol=1e-4)
+    assert res.shapley()[2:].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("basis", ["mobius", "fourier"])
+def test_exact_drops_the_rounding_of_a_large_constant(basis):
+    # 1e6 + an additive game: the values carry rounding at 1e-10, which must not turn into terms.
+    w = np.random.default_rng(0).normal(size=8)
+    game = spexkit.Game(lambda m: 1e6 + m @ w, n_players=8)
+    res = spexkit.explain(game, method="exact", basis=basis)
+    assert max(len(t) for t in res.terms) == 1
+    assert len(res) == 9  # the constant and one term per player
