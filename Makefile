@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) browser
 
-# The browser tests (tests/test_browser.py) drive Debian's Chromium. As root on a machine with
+# The browser tests (tests/test_browser*.py) drive Debian's Chromium. As root on a machine with
 # apt-get (CI, a fresh Debian machine) it is installed once, here; anywhere else the install goes
 # on and says why the browser tests will be skipped. With SPEXKIT_REQUIRE_BROWSER=1 (.ci/run) a
 # missing browser is an error instead. CHROMIUM=/some/missing/path shows that path.
@@ -32,14 +32,14 @@ browser:
 	if [ "$$(id -u)" != 0 ]; then why="not root, cannot apt-get install chromium"; \
 	elif ! command -v "$(APT_GET)" >/dev/null 2>&1; then why="no apt-get: not a Debian-like system"; \
 	else \
-	    echo "Installing Debian's chromium for the browser tests (tests/test_browser.py)"; \
+	    echo "Installing Debian's chromium for the browser tests (tests/test_browser*.py)"; \
 	    if "$(APT_GET)" update && DEBIAN_FRONTEND=noninteractive "$(APT_GET)" install -y --no-install-recommends chromium; then \
 	        [ -x "$(CHROMIUM)" ] || why="chromium is installed but $(CHROMIUM) is not there"; \
 	    else why="apt-get install chromium failed"; fi; \
 	fi; \
 	[ -z "$$why" ] && exit 0; \
 	case "$${SPEXKIT_REQUIRE_BROWSER:-0}" in \
-	    0) echo "NOTE: no browser at $(CHROMIUM) ($$why): the browser tests (tests/test_browser.py) will be skipped." ;; \
+	    0) echo "NOTE: no browser at $(CHROMIUM) ($$why): the browser tests (tests/test_browser*.py) will be skipped." ;; \
 	    *) echo "ERROR: no browser at $(CHROMIUM) ($$why), and SPEXKIT_REQUIRE_BROWSER is set." >&2; exit 1 ;; \
 	esac
 

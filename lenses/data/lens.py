@@ -18,9 +18,9 @@ from spexkit.identity import digest
 from spexkit.lens import Lens
 
 from . import sources
-from .features import FeatureEncoder
+from .encoding import FeatureEncoder
 from .groups import Groups, make_groups
-from .models import VALUES, ModelSpec, resolve_model, single_threaded
+from .learners import VALUES, ModelSpec, resolve_model, single_threaded
 from .value import RetrainValue
 
 _FORMAT = "spexkit-data-lens/1"
@@ -37,7 +37,7 @@ class DataLens(Lens):
         ``datasets.load_dataset`` (online). Offline sets: :func:`load_movie_reviews`,
         :func:`load_sklearn_dataset`, :func:`planted_dataset`.
     model : str or callable
-        A preset (``"logreg"``, ``"mlp"``; see :mod:`lenses.data.models`) or a callable
+        A preset (``"logreg"``, ``"mlp"``; see :mod:`lenses.data.learners`) or a callable
         returning an unfitted scikit-learn-style classifier, which is fitted on the lens's
         feature matrix (sparse for text). Its ``random_state``, if left at None, is set to
         ``seed``.
@@ -55,7 +55,7 @@ class DataLens(Lens):
     n_groups : int
         Number of clusters for ``groups="kmeans"``.
     value : ``"margin"``, ``"logprob"`` or ``"loss"``
-        What a retraining reports (see :func:`lenses.data.models.read_value`): the margin of
+        What a retraining reports (see :func:`lenses.data.learners.read_value`): the margin of
         the test example's true label (default), its log-probability, or the mean loss over
         a test set.
     clip : float
@@ -72,7 +72,7 @@ class DataLens(Lens):
         of every training row).
     classes_ : list, the label values (codes 0 .. K-1 in this order).
     class_names_ : list of str, names of the classes.
-    encoder_ : :class:`~lenses.data.features.FeatureEncoder`
+    encoder_ : :class:`~lenses.data.encoding.FeatureEncoder`
     X_ : the training features (computed once).
     y_ : int array, class codes of the training rows.
     train_ : pandas.DataFrame, the training rows (only the columns used).

@@ -117,7 +117,7 @@ def _calibrate(frame: pd.DataFrame, beta: np.ndarray) -> float:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from .models import single_threaded
+    from .learners import single_threaded
 
     X = frame[FEATURES].to_numpy()
     y = frame["label"].to_numpy()

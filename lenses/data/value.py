@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import ModelSpec, build_model, class_log_proba, prior_log_proba, read_value, single_threaded
+from .learners import ModelSpec, build_model, class_log_proba, prior_log_proba, read_value, single_threaded
 
 
 class RetrainValue:
@@ -21,16 +21,16 @@ class RetrainValue:
     y : int array of class codes (0 .. n_classes - 1), one per training row.
     group_ids : int array, the group (player) of every training row.
     X_test, y_test : the test row(s) and their class codes.
-    spec : :class:`~lenses.data.models.ModelSpec`
+    spec : :class:`~lenses.data.learners.ModelSpec`
     n_classes : int
-    value : ``"margin"``, ``"logprob"`` or ``"loss"`` (see :func:`~lenses.data.models.read_value`).
+    value : ``"margin"``, ``"logprob"`` or ``"loss"`` (see :func:`~lenses.data.learners.read_value`).
     clip : float, bound on the magnitude of every value.
     seed : int, the same for every retraining (common random numbers: differences between
         masks come from the data alone, not from the initialisation).
 
     Examples
     --------
-    >>> from lenses.data.models import resolve_model
+    >>> from lenses.data.learners import resolve_model
     >>> X = np.array([[0.0], [0.1], [1.0], [1.1]]); y = np.array([0, 0, 1, 1])
     >>> fn = RetrainValue(X, y, np.array([0, 0, 1, 1]), np.array([[1.0]]), np.array([1]),
     ...                   resolve_model("logreg"), n_classes=2)

@@ -18,7 +18,7 @@ import numpy as np
 
 from spexkit.widgets import ExplainerWidget
 
-from .models import PRESETS
+from .learners import PRESETS
 from .sources import class_names
 
 

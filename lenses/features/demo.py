@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     import spexkit
     from spexkit import plots
 
-    from .data import REVIEW, SENTIMENT_TEMPLATE
+    from .examples import REVIEW, SENTIMENT_TEMPLATE
     from .lens import FeatureLens
 
     t0 = time.perf_counter()

@@ -19,7 +19,7 @@ from spexkit.identity import callable_identity, model_identity
 from spexkit.lens import Lens
 from spexkit.validation import check_positive_int
 
-from ..models import ENCODER_ALIASES, load_encoder
+from ..packaged import ENCODER_ALIASES, load_encoder
 from .backends import CausalLM, Encoder, TextFunction, cosine, model_device
 from .segments import MASKINGS, SEGMENTATIONS, segment
 
@@ -128,7 +128,7 @@ class FeatureLens(Lens):
         if isinstance(model, tuple) and len(model) == 2:
             model, tok = model
         if isinstance(model, str):
-            from lenses.models import load_causal_lm, resolve_device
+            from lenses.packaged import load_causal_lm, resolve_device
 
             device = resolve_device(self.device, default="auto")
             name = model

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from spexkit.widgets import ExplainerWidget
 
-from ..models import ENCODER_ALIASES
-from .data import REVIEW, SENTIMENT_TEMPLATE
+from ..packaged import ENCODER_ALIASES
+from .examples import REVIEW, SENTIMENT_TEMPLATE
 from .segments import MASKINGS, SEGMENTATIONS
 
 GIVEN = "(the lens's model)"

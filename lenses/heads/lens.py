@@ -105,7 +105,7 @@ class HeadLens(Lens):
             model = self.model
             check_hooked_model(model)
             if self.device is not None:
-                from lenses.models import resolve_device
+                from lenses.packaged import resolve_device
 
                 model.to(resolve_device(self.device))
         check_hooked_model(model)

@@ -1,7 +1,7 @@
 """TransformerLens models by name, offline first.
 
 ``"smollm2"`` (SmolLM2-135M-Instruct) comes from the local float32 folder of
-:func:`lenses.models.smollm2_dir`. TransformerLens's ``from_pretrained`` does not know that
+:func:`lenses.packaged.smollm2_dir`. TransformerLens's ``from_pretrained`` does not know that
 folder's name, so the config and weights go through its lower-level loaders, with the
 Hugging Face model loaded from the same folder (nothing is downloaded). Weights are not
 processed (no LayerNorm folding or centring), so logits match transformers.
@@ -9,7 +9,7 @@ processed (no LayerNorm folding or centring), so logits match transformers.
 
 from __future__ import annotations
 
-from lenses.models import SMOLLM2_ALIASES, load_causal_lm, resolve, resolve_device
+from lenses.packaged import SMOLLM2_ALIASES, load_causal_lm, resolve, resolve_device
 
 
 def load_hooked(name: str = "smollm2", device: str | None = None):

@@ -2,7 +2,7 @@
 
 import torch
 
-from lenses import models
+from lenses import packaged as models
 
 
 def test_smollm2_loads_offline_and_runs():
@@ -36,7 +36,7 @@ def test_unknown_model_offline_is_a_clear_error():
     import subprocess
     import sys
 
-    code = "from lenses.models import load_causal_lm; load_causal_lm('no-such/model-xyz')"
+    code = "from lenses.packaged import load_causal_lm; load_causal_lm('no-such/model-xyz')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env=dict(os.environ, HF_HUB_OFFLINE="1"))
     assert out.returncode != 0

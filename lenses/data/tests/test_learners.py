@@ -6,7 +6,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from lenses.data import TorchMLPClassifier
-from lenses.data.models import build_model, class_log_proba, prior_log_proba, read_value, resolve_model
+from lenses.data.learners import build_model, class_log_proba, prior_log_proba, read_value, resolve_model
 
 
 def _blobs(seed=0, n=90, k=3):

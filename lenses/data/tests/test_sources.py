@@ -60,7 +60,7 @@ def test_to_frame_accepts_rows_and_names_missing_columns():
 
 
 def test_text_and_numeric_columns_together():
-    from lenses.data.features import FeatureEncoder
+    from lenses.data.encoding import FeatureEncoder
 
     frame = pd.DataFrame({"text": ["good fun film", "bad dull film", "good cast", "dull plot"] * 5,
                           "stars": [5.0, 1.0, 4.0, 2.0] * 5})

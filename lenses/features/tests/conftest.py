@@ -54,6 +54,6 @@ def tiny_chat():
 
 @pytest.fixture(scope="session")
 def smollm2():
-    from lenses.models import load_causal_lm
+    from lenses.packaged import load_causal_lm
 
     return load_causal_lm("smollm2")

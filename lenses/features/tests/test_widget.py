@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lenses.features import FeatureLens
-from lenses.features.data import SENTIMENT_TEMPLATE
+from lenses.features.examples import SENTIMENT_TEMPLATE
 from lenses.features.widget import FeatureWidget
 from spexkit.widgets import ExplainerWidget
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lenses.heads import HeadLens
-from lenses.models import smollm2_dir
+from lenses.packaged import smollm2_dir
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ def lens():
 
 
 def test_transformer_lens_logits_match_transformers(lens):
-    from lenses.models import load_causal_lm
+    from lenses.packaged import load_causal_lm
 
     hf, tok = load_causal_lm("smollm2")
     ids = tok("The quick brown fox jumps over the lazy dog", return_tensors="pt").input_ids
