@@ -195,7 +195,7 @@ def score(res, game) -> dict:
     Recovered: the terms with |coefficient| > 1e-3 are the planted ones, each within 1e-3."""
     import numpy as np
 
-    from spexkit.metrics import faithfulness
+    from spexkit.evaluation import faithfulness
 
     truth = game.truth
     same = res.terms == truth.terms

@@ -13,5 +13,18 @@ from .game import Game
 from .interactions import Interactions
 from .plugins import available_lenses
 
-__all__ = ["Game", "Interactions", "explain", "available_lenses", "games", "indices", "metrics", "transforms"]
+__all__ = ["Game", "Interactions", "explain", "available_lenses", "games", "indices", "metrics", "transforms",
+           "evaluation"]
 __version__ = "0.1.0"
+
+# Modules that load the engine (spexkit.execution and what it needs) are imported on first
+# access, so that `import spexkit` stays light.
+_LAZY_MODULES = ("evaluation", "execution", "cache")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from .execution import Evaluator
 from .game import Game
 from .interactions import Interactions
 from .solvers import get_method
@@ -78,6 +77,8 @@ def explain(
     solver = get_method(method)
     if keep is not None:
         options["keep"] = check_probability(keep, "keep")
+    from .execution import Evaluator  # the engine loads on first use, not on `import spexkit`
+
     evaluator = Evaluator(game, batch_size=batch_size, progress=progress, desc=f"{method} queries",
                           cache=cache, n_jobs=n_jobs, backend=backend)
     t0 = time.perf_counter()

@@ -8,7 +8,6 @@ never finished, and another method on the same game reuses every mask already se
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 
 import numpy as np
@@ -53,6 +52,8 @@ class EvaluationCache:
         self.fingerprint = str(fingerprint)
         self.n_players = int(n_players)
         self._lock = threading.Lock()
+        import sqlite3  # loaded when a cache is opened: the engine without a cache never needs it
+
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False)
             self._init_schema()

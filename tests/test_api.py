@@ -65,7 +65,7 @@ def test_auto_on_a_hierarchical_planted_game():
     info = res.metadata["auto"]
     assert info["chosen"] == "proxyspex" and info["stages"][0]["samples"] == 500
     assert res.metadata["queries"] <= 2000
-    assert spexkit.metrics.faithfulness(res, game, truth=game.noiseless) > 0.97
+    assert spexkit.evaluation.faithfulness(res, game, truth=game.noiseless) > 0.97
 
 
 def test_auto_falls_back_to_spex_on_parities():

@@ -32,7 +32,7 @@ def test_banzhaf_monte_carlo(game_and_exact):
 def test_lasso_recovers_a_sparse_pairwise_game(game_and_exact, basis):
     game, ex = game_and_exact
     res = spexkit.explain(game, method="lasso", budget=600, max_degree=2, seed=0, basis=basis)
-    assert spexkit.metrics.faithfulness(res, game, n_samples=500, truth=game.noiseless) > 0.999
+    assert spexkit.evaluation.faithfulness(res, game, n_samples=500, truth=game.noiseless) > 0.999
     np.testing.assert_allclose(res.shapley(), ex.shapley(), atol=0.02)
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import spexkit
-from spexkit import metrics
+from spexkit import evaluation, metrics
 from spexkit.games import dense_game, planted_game
 
 
@@ -36,9 +36,9 @@ def test_noise_level_matches_snr():
 
 def test_faithfulness_and_r2():
     game = planted_game(30, n_terms=6, max_degree=3, seed=2)
-    assert metrics.faithfulness(game.truth, game, n_samples=300) == pytest.approx(1.0)
+    assert evaluation.faithfulness(game.truth, game, n_samples=300) == pytest.approx(1.0)
     half = spexkit.Interactions(game.truth.terms[:3], game.truth.coefficients[:3], 30)
-    r2 = metrics.faithfulness(half, game, n_samples=300, distribution="few_removed")
+    r2 = evaluation.faithfulness(half, game, n_samples=300, distribution="few_removed")
     assert r2 < 0.99
     assert metrics.r2_score([1, 2, 3], [2, 2, 2]) == pytest.approx(0.0)
 
@@ -53,7 +53,7 @@ def test_top_k_removal_on_additive_game():
     w = np.array([5.0, -1.0, 3.0, 0.5])
     game = spexkit.Game(lambda m: m @ w, n_players=4)
     res = spexkit.explain(game, method="exact")
-    out = metrics.top_k_removal(res, game, ks=(1, 2))
+    out = evaluation.top_k_removal(res, game, ks=(1, 2))
     assert out["removed"] == [[0], [0, 2]]
     np.testing.assert_allclose(out["true_drop"], [5.0, 8.0])
     np.testing.assert_allclose(out["predicted_drop"], out["true_drop"])
@@ -62,3 +62,53 @@ def test_top_k_removal_on_additive_game():
 def test_dense_game_is_not_sparse():
     game = dense_game(8, seed=0)
     assert len(game.truth) == 256
+
+
+def _fresh(code: str) -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_import_spexkit_leaves_the_engine_and_sqlite_unloaded():
+    # The evaluator, the cache and sqlite3 load when first used, not on `import spexkit`.
+    heavy = ("sqlite3", "spexkit.execution", "spexkit.cache", "spexkit.evaluation")
+    code = (
+        "import sys, spexkit, spexkit.metrics\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+        "game = spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=3)\n"
+        "spexkit.explain(game, method='exact')\n"
+        "print(sorted(m for m in ('spexkit.execution', 'sqlite3') if m in sys.modules))\n"
+    )
+    before, after = _fresh(code).splitlines()
+    assert before == "[]"
+    assert after == "['spexkit.execution']"  # explaining without a cache never needs sqlite3
+
+
+def test_metrics_holds_pure_functions_and_still_names_the_evaluating_ones():
+    # faithfulness/top_k_removal evaluate a game: they live in spexkit.evaluation, next to the
+    # engine; spexkit.metrics keeps their names importable (loaded on first access).
+    out = _fresh(
+        "import sys, spexkit.metrics as M\n"
+        "print('as_evaluator' in vars(M), 'spexkit.execution' in sys.modules)\n"
+        "from spexkit.metrics import faithfulness, top_k_removal\n"
+        "import spexkit.evaluation as E\n"
+        "print(faithfulness is E.faithfulness, top_k_removal is E.top_k_removal, M.faithfulness is E.faithfulness)\n"
+    )
+    assert out.splitlines() == ["False False", "True True True"]
+
+
+def test_r2_score_is_sklearn_s_with_the_previous_edge_cases():
+    from sklearn.metrics import r2_score as sk_r2
+
+    rng = np.random.default_rng(0)
+    y, g = rng.normal(size=50), rng.normal(size=50)
+    assert metrics.r2_score(y, g) == pytest.approx(sk_r2(y, g), rel=1e-12)
+    assert type(metrics.r2_score(y, g)) is float
+    assert metrics.r2_score([2.0, 2.0, 2.0], [2.0, 2.0, 2.0]) == 1.0  # constant target, perfect fit
+    assert metrics.r2_score([2.0, 2.0, 2.0], [2.0, 2.5, 2.0]) == 0.0  # constant target, imperfect
+    with pytest.raises(ValueError, match="1-D of equal length"):
+        metrics.r2_score([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="1-D of equal length"):
+        metrics.r2_score(np.ones((3, 2)), np.ones((3, 2)))

@@ -5,7 +5,8 @@ import pytest
 
 import spexkit
 from spexkit.games import planted_game
-from spexkit.metrics import faithfulness, sample_masks
+from spexkit.evaluation import faithfulness
+from spexkit.metrics import sample_masks
 from spexkit.solvers.omp import Heredity, omp_path
 from spexkit.solvers.proxyspex import default_booster_params, fit_booster, parity_features, proxyspex
 from spexkit.trees import lightgbm_paths, paths_to_fourier

@@ -50,7 +50,7 @@ def test_pairwise_game_with_main_effects_and_constant():
 def test_noisy_game_is_faithful():
     game = planted_game(500, n_terms=10, max_degree=3, snr_db=20, seed=3)
     res = spex(game, budget=1500, max_degree=3, seed=3)
-    r2 = spexkit.metrics.faithfulness(res, game, n_samples=1000, truth=game.noiseless)
+    r2 = spexkit.evaluation.faithfulness(res, game, n_samples=1000, truth=game.noiseless)
     assert r2 > 0.95
     assert res.metadata["noise_std_estimate"] == pytest.approx(game.noise_std, rel=0.3)
 

@@ -1,0 +1,70 @@
+"""Measuring a surrogate against its game by querying it through the engine (docs/design.md section 5).
+
+:func:`faithfulness` and :func:`top_k_removal` evaluate the game on masks (through
+:func:`spexkit.execution.as_evaluator`), so they live next to the engine; the arithmetic
+they use (:func:`spexkit.metrics.r2_score`) and the held-out designs
+(:func:`spexkit.metrics.sample_masks`) stay pure functions in :mod:`spexkit.metrics`, which
+also keeps these two names importable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .execution import as_evaluator
+from .interactions import Interactions
+from .metrics import r2_score, sample_masks
+
+__all__ = ["faithfulness", "top_k_removal"]
+
+
+def faithfulness(result: Interactions, game, *, n_samples: int = 1000, distribution: str = "uniform",
+                 keep: float | None = None, masks=None, truth=None, seed=0) -> float:
+    """Held-out R² of ``result.predict`` against the game on fresh masks.
+
+    ``truth`` (a callable on masks, e.g. ``game.noiseless``) replaces the game as the target,
+    for measuring recovery under noise against the noiseless function; then no query is paid.
+
+    Examples
+    --------
+    >>> from spexkit.games import planted_game
+    >>> game = planted_game(30, n_terms=3, max_degree=2, seed=1)
+    >>> faithfulness(game.truth, game, n_samples=200)
+    1.0
+    """
+    if masks is None:
+        k = getattr(game, "keep", 0.5) if keep is None else keep
+        masks = sample_masks(result.n_players, n_samples, distribution=distribution, keep=k, seed=seed)
+    y = truth(masks) if truth is not None else as_evaluator(game)(masks)
+    return r2_score(y, result.predict(masks))
+
+
+def top_k_removal(result: Interactions, game, ks=(1, 2, 3, 5, 10)) -> dict[str, list]:
+    """Remove the k parts the surrogate says raise the value most; measure the true drop.
+
+    Parts are chosen greedily on the surrogate: each step removes the part whose removal
+    lowers the surrogate's prediction most. Costs ``len(ks) + 1`` queries of the game.
+    Returns ``{"k": [...], "predicted_drop": [...], "true_drop": [...], "removed": [[...]]}``.
+    """
+    n = result.n_players
+    ks = sorted({int(k) for k in ks if 0 < int(k) <= n})
+    mask = np.ones(n, dtype=bool)
+    order: list[int] = []
+    for _ in range(max(ks, default=0)):
+        cand = np.flatnonzero(mask)
+        trial = np.repeat(mask[None, :], cand.size, axis=0)
+        trial[np.arange(cand.size), cand] = False
+        best = int(cand[np.argmin(result.predict(trial))])
+        mask[best] = False
+        order.append(best)
+    masks = np.ones((len(ks) + 1, n), dtype=bool)
+    for row, k in enumerate(ks, start=1):
+        masks[row, order[:k]] = False
+    true = as_evaluator(game)(masks)
+    pred = result.predict(masks)
+    return {
+        "k": ks,
+        "predicted_drop": (pred[0] - pred[1:]).tolist(),
+        "true_drop": (true[0] - true[1:]).tolist(),
+        "removed": [order[:k] for k in ks],
+    }
