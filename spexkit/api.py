@@ -7,7 +7,7 @@ import time
 from .game import Game
 from .interactions import Interactions
 from .solvers import get_method
-from .validation import check_budget, check_probability, check_random_state
+from .validation import check_budget, check_positive_int, check_probability, check_random_state
 
 
 def explain(
@@ -71,8 +71,8 @@ def explain(
     if not isinstance(game, Game):
         raise TypeError(f"explain() needs a spexkit.Game, got {type(game).__name__}")
     budget = check_budget(budget)
-    if max_degree is not None and (int(max_degree) != max_degree or max_degree < 1):
-        raise ValueError(f"max_degree must be a positive int or None, got {max_degree!r}")
+    if max_degree is not None:
+        max_degree = check_positive_int(max_degree, "max_degree")
     rng = check_random_state(seed)
     solver = get_method(method)
     if keep is not None:

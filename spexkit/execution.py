@@ -16,7 +16,7 @@ import numpy as np
 
 from .cache import EvaluationCache, pack_masks
 from .game import Game
-from .validation import check_masks, check_values
+from .validation import check_masks, check_positive_int, check_values
 
 DEFAULT_BATCH = 1024
 
@@ -76,8 +76,8 @@ class Evaluator:
         if not isinstance(game, Game):
             raise TypeError(f"expected a spexkit.Game, got {type(game).__name__}")
         self.game = game
-        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if batch_size is not None:
+            batch_size = check_positive_int(batch_size, "batch_size")
         self.batch_size = int(batch_size or game.batch_size or DEFAULT_BATCH)
         # A progress object (e.g. a widget's bar) has start(total, desc), update(n), close().
         self.reporter = progress if hasattr(progress, "update") else None

@@ -34,10 +34,41 @@ def masks_with_sizes(n_players: int, sizes, seed=None) -> np.ndarray:
     return ranks < sizes[:, None]
 
 
+def bit_patterns(codes, n_bits: int) -> np.ndarray:
+    """The bits of integer codes as bool: ``out[..., i]`` is bit i of the code (bit 0 first).
+
+    The one place that turns integers into bit patterns (masks, subsets, F2 vectors); codes
+    of any shape gain a last axis of length ``n_bits``.
+
+    Examples
+    --------
+    >>> bit_patterns([0, 1, 6], 3).astype(int).tolist()
+    [[0, 0, 0], [1, 0, 0], [0, 1, 1]]
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    return ((codes[..., None] >> np.arange(n_bits)) & 1).astype(bool)
+
+
+def all_masks(n_players: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """Masks for the integers ``start..stop-1`` (bit i of the integer = player i kept).
+
+    With the defaults, all 2^n masks in the order of the dense transforms.
+
+    Examples
+    --------
+    >>> all_masks(2).astype(int)
+    array([[0, 0],
+           [1, 0],
+           [0, 1],
+           [1, 1]])
+    """
+    stop = (1 << n_players) if stop is None else stop
+    return bit_patterns(np.arange(start, stop, dtype=np.int64), n_players)
+
+
 def bit_codes(n_bits: int) -> np.ndarray:
-    """All vectors of F2^b as bool rows, row ℓ holding the bits of the integer ℓ."""
-    codes = np.arange(1 << n_bits)
-    return ((codes[:, None] >> np.arange(n_bits)) & 1).astype(bool)
+    """All vectors of F2^b as bool rows, row ℓ holding the bits of ℓ: ``all_masks(n_bits)``."""
+    return all_masks(n_bits)
 
 
 def parity(matrix: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -65,7 +96,7 @@ def coded_masks(hash_matrix: np.ndarray, delays: np.ndarray) -> np.ndarray:
     H k = j (bit i of j = row i of H times k).
     """
     b, n = hash_matrix.shape
-    base = (bit_codes(b).astype(np.uint8) @ hash_matrix.astype(np.uint8)) & 1  # (2^b, n)
+    base = (all_masks(b).astype(np.uint8) @ hash_matrix.astype(np.uint8)) & 1  # (2^b, n)
     return base.astype(bool)[None, :, :] ^ delays[:, None, :]
 
 

@@ -13,30 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import terms as _terms
+from .masks import all_masks, bit_patterns  # noqa: F401  (all_masks: kept importable from here)
 
 MAX_EXACT_PLAYERS = 20
 # Terms that cancel in a conversion leave round-off residue at ~1e-16 relative; drop it.
 CANCEL_RTOL = 1e-13
 
 
-def all_masks(n_players: int, start: int = 0, stop: int | None = None) -> np.ndarray:
-    """Masks for the integers ``start..stop-1`` (bit i of the integer = player i kept).
-
-    Examples
-    --------
-    >>> all_masks(2).astype(int)
-    array([[0, 0],
-           [1, 0],
-           [0, 1],
-           [1, 1]])
-    """
-    stop = (1 << n_players) if stop is None else stop
-    return codes_to_masks(np.arange(start, stop, dtype=np.int64), n_players)
-
-
-def codes_to_masks(codes: np.ndarray, n_players: int) -> np.ndarray:
-    """Integer codes -> bool masks (bit i of the code = player i)."""
-    return ((np.asarray(codes, dtype=np.int64)[:, None] >> np.arange(n_players)) & 1).astype(bool)
+# Integer codes -> bool masks (bit i of the code = player i): the one generator in spexkit.masks,
+# kept under its former names here (all_masks lists every mask in the dense tables' order).
+codes_to_masks = bit_patterns
 
 
 def _check_dense(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -100,7 +86,7 @@ def dense_to_terms(coefficients: np.ndarray, tol: float = 0.0) -> tuple[np.ndarr
     """Dense coefficient table -> (padded term matrix, coefficients) of the entries above tol."""
     c, n = _check_dense(coefficients)
     keep = np.flatnonzero(np.abs(c) > tol)
-    return _terms.as_term_matrix(codes_to_masks(keep, n), n), c[keep]
+    return _terms.as_term_matrix(bit_patterns(keep, n), n), c[keep]
 
 
 def fourier_to_mobius(idx: np.ndarray, coef: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -33,11 +33,7 @@ def check_random_state(seed: int | np.random.Generator | None) -> np.random.Gene
 
 def check_n_players(n_players: int) -> int:
     """Validate a number of players (a positive int)."""
-    if isinstance(n_players, bool) or not isinstance(n_players, (Integral, np.integer)):
-        raise TypeError(f"n_players must be an int, got {type(n_players).__name__}")
-    if n_players < 1:
-        raise ValueError(f"n_players must be at least 1, got {n_players}")
-    return int(n_players)
+    return check_positive_int(n_players, "n_players")
 
 
 def check_probability(value: float, name: str) -> float:

@@ -228,19 +228,19 @@ def test_decode_in_chunks(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "n,t,match",
+    "n,t,error,match",
     [
-        (0, 1, "n must be >= 1"),
-        (-3, 1, "n must be >= 1"),
-        (10, 0, "t must be >= 1"),
-        (70000, 2, "too large"),
-        (10, 40000, "too large"),
-        (10.5, 2, "integers"),
-        ("10", 2, "integers"),
+        (0, 1, ValueError, "n must be a positive int"),
+        (-3, 1, ValueError, "n must be a positive int"),
+        (10, 0, ValueError, "t must be a positive int"),
+        (70000, 2, ValueError, "too large"),
+        (10, 40000, ValueError, "too large"),
+        (10.5, 2, TypeError, "n must be a positive int"),
+        ("10", 2, TypeError, "n must be a positive int"),
     ],
 )
-def test_bad_arguments(n, t, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_arguments(n, t, error, match):
+    with pytest.raises(error, match=match):
         BCHCode(n, t)
 
 

@@ -54,7 +54,7 @@ def test_wrong_output_shape():
 def test_constructor_validation():
     with pytest.raises(TypeError, match="callable"):
         spexkit.Game(3, n_players=2)
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="n_players must be a positive int"):
         spexkit.Game(lambda m: m, n_players=0)
     with pytest.raises(ValueError, match="labels"):
         spexkit.Game(lambda m: m, n_players=2, labels=["a"])

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..execution import as_evaluator
 from ..interactions import Interactions
-from ..masks import masks_with_sizes, uniform_masks
+from ..masks import all_masks, masks_with_sizes, uniform_masks
 from ..validation import check_probability, check_random_state
 from . import register, warn_ignored_keep
 
@@ -109,8 +109,6 @@ def kernelshap(game, budget: int | None = None, max_degree: int | None = None, s
     t0 = time.perf_counter()
     exhaustive = n <= 20 and budget >= (1 << n)
     if exhaustive:
-        from ..transforms import all_masks
-
         inner = all_masks(n)[1:-1]
         masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), inner])
         k = inner.sum(1)

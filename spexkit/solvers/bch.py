@@ -19,10 +19,12 @@ Field elements are ints in ``[0, 2^m)``, bit ``b`` being the coefficient of
 from __future__ import annotations
 
 import functools
-import operator
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from ..masks import bit_patterns
+from ..validation import check_positive_int
 
 __all__ = ["BCHCode"]
 
@@ -189,14 +191,8 @@ class BCHCode:
     """
 
     def __init__(self, n: int, t: int):
-        try:
-            n, t = operator.index(n), operator.index(t)
-        except TypeError:
-            raise ValueError(f"n and t must be integers, got n={n!r}, t={t!r}") from None
-        if n < 1:
-            raise ValueError(f"code length n must be >= 1, got n={n}")
-        if t < 1:
-            raise ValueError(f"number of correctable errors t must be >= 1, got t={t}")
+        n = check_positive_int(n, "code length n")
+        t = check_positive_int(t, "number of correctable errors t")
         max_len = (1 << MAX_M) - 1
         if n > max_len:
             raise ValueError(f"code length n={n} is too large: BCH codes here use m <= {MAX_M}, so n <= {max_len}")
@@ -214,7 +210,7 @@ class BCHCode:
         # Row s*m + b: bit b of alpha^(i*j), i = 2s+1, for the first n positions j.
         odd = np.arange(1, 2 * t, 2)
         values = self._exp[(odd[:, None] * np.arange(n)[None, :]) % self._N]  # (t, n)
-        full = ((values[:, None, :] >> np.arange(m)[None, :, None]) & 1).astype(bool).reshape(m * t, n)
+        full = bit_patterns(values, m).transpose(0, 2, 1).reshape(m * t, n)  # (t, n, m) -> rows s*m + b
         kept, expand = _independent_rows(full)
         self.parity_check = full[kept]
         self.parity_check.flags.writeable = False

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import transforms
 from ..execution import as_evaluator
+from ..masks import all_masks
 from ..interactions import Interactions
 from . import register, warn_ignored_keep
 
@@ -47,7 +48,7 @@ def exact(game, budget: int | None = None, max_degree: int | None = None, seed=N
     if budget is not None and budget < (1 << n):
         raise ValueError(f"method='exact' needs 2^{n} = {1 << n} queries, but budget={budget}")
     t0 = time.perf_counter()
-    values = ev(transforms.all_masks(n))
+    values = ev(all_masks(n))
     t1 = time.perf_counter()
     idx, coef = _terms_above(values, n, basis, tol)
     if max_degree is not None:

@@ -173,7 +173,7 @@ def _chase_syndromes(res: np.ndarray, chase_bits: int) -> np.ndarray:
     if L == 0:
         return bits[:, None, :]
     weakest = np.argsort(np.abs(res), axis=1)[:, :L]  # (B, L)
-    patterns = _masks.bit_codes(L)  # (2^L, L)
+    patterns = _masks.all_masks(L)  # (2^L, L)
     flips = np.zeros((B, patterns.shape[0], D), dtype=bool)
     rows = np.arange(B)[:, None, None]
     flips[rows, np.arange(patterns.shape[0])[None, :, None], weakest[:, None, :]] = patterns[None, :, :]

@@ -6,6 +6,7 @@ import numpy as np
 
 from ... import terms as _terms
 from ...metrics import r2_score
+from ...validation import check_positive_int
 from .readout import initial_pool, subset_closure
 from .selection import select_terms
 
@@ -17,8 +18,7 @@ SCREEN_TRUST = 0.5
 
 def check_refinement(rounds: int, residual_scan: int) -> None:
     """Validate the refinement arguments of :func:`~spexkit.solvers.proxyspex.proxyspex`."""
-    if int(rounds) != rounds or rounds < 1:
-        raise ValueError(f"rounds must be a positive integer (1 turns refinement off), got {rounds!r}")
+    check_positive_int(rounds, "rounds")  # 1 turns refinement off
     if int(residual_scan) != residual_scan or residual_scan < 0:
         raise ValueError(f"residual_scan must be a non-negative integer (0 turns it off), got {residual_scan!r}")
 

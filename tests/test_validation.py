@@ -1,0 +1,59 @@
+"""One positive-int check and one bit-pattern generator serve the whole core."""
+
+import numpy as np
+import pytest
+
+import spexkit
+from spexkit import masks, transforms
+from spexkit.solvers.bch import BCHCode, _independent_rows
+from spexkit.validation import check_n_players, check_positive_int
+
+
+def _game(n=4):
+    return spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=n)
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-2, ValueError), (True, TypeError), (2.0, TypeError),
+                                        ("3", TypeError)])
+def test_every_positive_int_argument_is_checked_the_same_way(bad, error):
+    # explain's max_degree, the evaluator's batch_size, proxyspex's rounds, BCH's n and t and
+    # the number of players all go through check_positive_int: bools and floats are refused.
+    cases = [
+        ("max_degree", lambda v: spexkit.explain(_game(), method="exact", max_degree=v)),
+        ("batch_size", lambda v: spexkit.explain(_game(), method="exact", batch_size=v)),
+        ("rounds", lambda v: spexkit.explain(_game(), method="proxyspex", budget=64, rounds=v)),
+        ("code length n", lambda v: BCHCode(v, 2)),
+        ("number of correctable errors t", lambda v: BCHCode(10, v)),
+        ("n_players", lambda v: check_n_players(v)),
+    ]
+    for name, call in cases:
+        with pytest.raises(error, match=f"{name} must be a positive int"):
+            call(bad)
+
+
+def test_positive_int_passes_integers_through():
+    assert check_positive_int(np.int64(3), "x") == 3 and type(check_positive_int(np.int64(3), "x")) is int
+    res = spexkit.explain(_game(), method="exact", max_degree=np.int64(1), batch_size=np.int32(5))
+    assert res.degrees.max() <= 1
+
+
+def test_one_bit_pattern_generator():
+    codes = np.array([0, 1, 5, 6, 255])
+    want = ((codes[:, None] >> np.arange(8)) & 1).astype(bool)
+    np.testing.assert_array_equal(masks.bit_patterns(codes, 8), want)
+    assert masks.bit_patterns(np.zeros((2, 3), int), 4).shape == (2, 3, 4)  # any shape of codes
+    np.testing.assert_array_equal(masks.all_masks(3), masks.bit_patterns(np.arange(8), 3))
+    np.testing.assert_array_equal(masks.all_masks(4, 3, 9), masks.bit_patterns(np.arange(3, 9), 4))
+    # the former names are the same functions
+    assert transforms.all_masks is masks.all_masks and transforms.codes_to_masks is masks.bit_patterns
+    np.testing.assert_array_equal(masks.bit_codes(5), masks.all_masks(5))
+
+
+@pytest.mark.parametrize("n, t", [(10, 1), (40, 3), (300, 4)])
+def test_bch_parity_check_is_unchanged_by_the_shared_generator(n, t):
+    code = BCHCode(n, t)
+    odd = np.arange(1, 2 * t, 2)
+    values = code._exp[(odd[:, None] * np.arange(n)[None, :]) % code._N]
+    full = ((values[:, None, :] >> np.arange(code.m)[None, :, None]) & 1).astype(bool).reshape(code.m * t, n)
+    kept, _ = _independent_rows(full)
+    np.testing.assert_array_equal(code.parity_check, full[kept])
