@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import spexkit  # noqa: E402
-from spexkit.games import planted_game  # noqa: E402
+from spexkit.planted import planted_game  # noqa: E402
 from spexkit.metrics import r2_score, sample_masks  # noqa: E402
 
 CASES = [

@@ -75,7 +75,7 @@ def make_game(case: dict, seed: int, snr_db: float | None = None):
     import numpy as np
 
     from spexkit import Interactions
-    from spexkit.games import PlantedGame, planted_game
+    from spexkit.planted import PlantedGame, planted_game
 
     if case.get("pairs"):
         # k random disjoint pairs plus a main effect for each of their 2k players,

@@ -7,14 +7,14 @@
 [0.5, 0.5, 1.0]
 """
 
-from . import games, indices, metrics, transforms
+from . import indices, metrics, planted, transforms
 from .api import explain
 from .game import Game
 from .interactions import Interactions
 from .plugins import available_lenses
 
-__all__ = ["Game", "Interactions", "explain", "available_lenses", "games", "indices", "metrics", "transforms",
-           "evaluation"]
+__all__ = ["Game", "Interactions", "explain", "fit_samples", "available_lenses", "planted", "indices", "metrics",
+           "transforms", "evaluation"]
 __version__ = "0.1.0"
 
 # Modules that load the engine (spexkit.execution and what it needs) are imported on first
@@ -23,6 +23,10 @@ _LAZY_MODULES = ("evaluation", "execution", "cache")
 
 
 def __getattr__(name: str):
+    if name == "fit_samples":  # ProxySPEX on values already paid for (loads LightGBM on first use)
+        from .solvers.proxyspex import fit_samples
+
+        return fit_samples
     if name in _LAZY_MODULES:
         import importlib
 

@@ -32,7 +32,7 @@ def _parse_option(text: str) -> tuple[str, object]:
 
 def _build_game(args):
     import spexkit
-    from spexkit.games import planted_game
+    from spexkit.planted import planted_game
 
     if args.lens and args.game:
         raise UsageError("give either --lens or --game, not both")
@@ -103,7 +103,7 @@ def _show(args) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     import spexkit
-    from spexkit.games import planted_game
+    from spexkit.planted import planted_game
 
     n = args.players
     game = planted_game(n, n_terms=args.terms, max_degree=3, seed=args.seed)
@@ -112,7 +112,7 @@ def _demo(args: argparse.Namespace) -> int:
     res = spexkit.explain(game, method=args.method, budget=args.budget, max_degree=3, seed=args.seed,
                           progress=False)
     took = time.perf_counter() - t0
-    r2 = spexkit.metrics.faithfulness(res, game, n_samples=2000, truth=game.noiseless)
+    r2 = spexkit.evaluation.faithfulness(res, game, n_samples=2000, truth=game.noiseless)
     print(f"Method {res.metadata['method']}: {res.metadata['queries']} queries, {took:.2f} s, held-out R² {r2:.6f}")
     print(f"{'interaction':<24}{'recovered':>12}{'planted':>12}")
     truth = dict(zip(game.truth.terms, game.truth.coefficients))

@@ -27,7 +27,7 @@ def faithfulness(result: Interactions, game, *, n_samples: int = 1000, distribut
 
     Examples
     --------
-    >>> from spexkit.games import planted_game
+    >>> from spexkit.planted import planted_game
     >>> game = planted_game(30, n_terms=3, max_degree=2, seed=1)
     >>> faithfulness(game.truth, game, n_samples=200)
     1.0

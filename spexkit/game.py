@@ -9,7 +9,8 @@ import hashlib
 import numpy as np
 
 from .identity import callable_identity
-from .validation import check_labels, check_masks, check_n_players, check_probability, check_values
+from .validation import (check_labels, check_masks, check_n_players, check_positive_int, check_probability,
+                         check_values)
 
 ValueFunction = Callable[[np.ndarray], Any]
 
@@ -69,9 +70,7 @@ class Game:
         self.n_players = check_n_players(n_players)
         self.labels = check_labels(labels, self.n_players)
         self.keep = check_probability(keep, "keep")
-        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
-            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-        self.batch_size = None if batch_size is None else int(batch_size)
+        self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
         self.fingerprint = fingerprint
         if info is not None and not isinstance(info, dict):
             raise TypeError(f"info must be a dict, got {type(info).__name__}")

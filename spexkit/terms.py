@@ -14,6 +14,8 @@ from typing import Iterable
 
 import numpy as np
 
+from .masks import all_masks
+
 
 def as_term_matrix(terms, n_players: int) -> np.ndarray:
     """Convert terms (bool (s, n) matrix, padded index matrix, or iterable of index tuples)
@@ -121,8 +123,7 @@ def aggregate(idx: np.ndarray, coef: np.ndarray, n: int, rtol: float = 0.0) -> t
 @lru_cache(maxsize=64)
 def _subset_patterns(d: int, max_size: int) -> np.ndarray:
     """All subsets of d slots with at most max_size elements, as bool (P, d)."""
-    codes = np.arange(1 << d)
-    pats = ((codes[:, None] >> np.arange(d)) & 1).astype(bool)
+    pats = all_masks(d)
     return pats[pats.sum(1) <= max_size]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import terms as _terms
+from .masks import all_masks
 
 
 def lightgbm_paths(booster) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,8 +81,7 @@ def paths_to_fourier(values: np.ndarray, features: np.ndarray, sides: np.ndarray
         rows = np.flatnonzero(depth == d)
         feats = features[rows, :d]
         sign = np.where(sides[rows, :d] == 1, -1.0, 1.0)  # (-1)^{v_i}
-        codes = np.arange(1 << d)
-        pats = ((codes[:, None] >> np.arange(d)) & 1).astype(bool)  # (2^d, d)
+        pats = all_masks(d)  # (2^d, d): every subset of the path's conditions
         idx = np.where(pats[None, :, :], feats[:, None, :], n).reshape(rows.size * pats.shape[0], d)
         factor = np.where(pats[None, :, :], sign[:, None, :], 1.0).prod(axis=2)  # (r, 2^d)
         coef = (values[rows, None] * factor * 0.5**d).reshape(-1)

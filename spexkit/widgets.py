@@ -75,7 +75,7 @@ class ExplainerWidget(ipywidgets.VBox):
 
     Examples
     --------
-    >>> from spexkit.games import planted_game
+    >>> from spexkit.planted import planted_game
     >>> game = planted_game(30, n_terms=4, max_degree=2, basis="mobius", seed=0)
     >>> w = ExplainerWidget(game=game, method="spex", budget=800, max_degree=2)
     >>> res = w.run()

@@ -5,7 +5,7 @@ import spexkit
 
 
 def test_explain_exact_reports_queries_and_timings():
-    game = spexkit.games.planted_game(8, n_terms=3, max_degree=2, seed=0)
+    game = spexkit.planted.planted_game(8, n_terms=3, max_degree=2, seed=0)
     res = spexkit.explain(game, method="exact", seed=1)
     assert res.metadata["queries"] == 256
     assert res.metadata["method"] == "exact"
@@ -37,7 +37,7 @@ def test_exact_refuses_large_games():
 
 
 def test_exact_respects_budget_and_max_degree():
-    game = spexkit.games.planted_game(6, n_terms=6, max_degree=3, seed=4)
+    game = spexkit.planted.planted_game(6, n_terms=6, max_degree=3, seed=4)
     with pytest.raises(ValueError, match="64 queries"):
         spexkit.explain(game, method="exact", budget=10)
     res = spexkit.explain(game, method="exact", max_degree=2)
@@ -60,7 +60,7 @@ def test_auto_uses_exact_on_small_games():
 
 
 def test_auto_on_a_hierarchical_planted_game():
-    game = spexkit.games.planted_game(200, n_terms=8, max_degree=3, basis="mobius", hierarchical=True, seed=1)
+    game = spexkit.planted.planted_game(200, n_terms=8, max_degree=3, basis="mobius", hierarchical=True, seed=1)
     res = spexkit.explain(game, method="auto", budget=2000, max_degree=3, seed=0)
     info = res.metadata["auto"]
     assert info["chosen"] == "proxyspex" and info["stages"][0]["samples"] == 500
@@ -69,7 +69,7 @@ def test_auto_on_a_hierarchical_planted_game():
 
 
 def test_auto_falls_back_to_spex_on_parities():
-    game = spexkit.games.planted_game(200, n_terms=6, max_degree=2, degree=2, seed=2)  # pure parities
+    game = spexkit.planted.planted_game(200, n_terms=6, max_degree=2, degree=2, seed=2)  # pure parities
     res = spexkit.explain(game, method="auto", budget=3000, max_degree=2, seed=0)
     info = res.metadata["auto"]
     assert info["chosen"] == "spex", info
@@ -81,7 +81,7 @@ def test_auto_falls_back_to_spex_on_parities():
                                             ("kernelshap", 200), ("lime", 200)])
 def test_explain_warns_when_the_method_ignores_keep(method, budget):
     # These methods draw their own masks: keep=0.9 passed explicitly must not vanish silently.
-    game = spexkit.games.planted_game(8, n_terms=3, max_degree=2, seed=0)
+    game = spexkit.planted.planted_game(8, n_terms=3, max_degree=2, seed=0)
     with pytest.warns(UserWarning, match=rf"method='{method}'.*keep=0.9"):
         spexkit.explain(game, method=method, budget=budget, keep=0.9, seed=0)
     import warnings
@@ -94,7 +94,7 @@ def test_explain_warns_when_the_method_ignores_keep(method, budget):
 def test_methods_that_sample_by_keep_do_not_warn_about_it():
     import warnings
 
-    game = spexkit.games.planted_game(30, n_terms=3, max_degree=2, basis="mobius", seed=0)
+    game = spexkit.planted.planted_game(30, n_terms=3, max_degree=2, basis="mobius", seed=0)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*keep.*")
         res = spexkit.explain(game, method="proxyspex", budget=200, max_degree=2, keep=0.9, seed=0)
@@ -105,7 +105,7 @@ def test_methods_that_sample_by_keep_do_not_warn_about_it():
 def test_exact_with_keep_still_filters_by_max_degree():
     from spexkit.solvers.exact import exact
 
-    game = spexkit.games.planted_game(6, n_terms=6, max_degree=3, seed=4)
+    game = spexkit.planted.planted_game(6, n_terms=6, max_degree=3, seed=4)
     with pytest.warns(UserWarning, match="method='exact'"):
         res = exact(game, max_degree=2, keep=0.9)
     assert len(res) == (game.truth.degrees <= 2).sum() and res.degrees.max() <= 2

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import spexkit
-from spexkit.games import planted_game
+from spexkit.planted import planted_game
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ def test_run_show_and_plot(tmp_path):
     r = cli(*args)
     assert r.returncode == 0, r.stderr
     res = spexkit.Interactions.from_json(out.read_text())
-    truth = spexkit.games.planted_game(300, n_terms=6, max_degree=2, seed=0).truth
+    truth = spexkit.planted.planted_game(300, n_terms=6, max_degree=2, seed=0).truth
     assert res.terms == truth.terms
     assert png.stat().st_size > 5000 and png.read_bytes()[:4] == b"\x89PNG"
     assert cli(*args).returncode == 0

@@ -3,7 +3,7 @@ import pytest
 
 import spexkit
 from spexkit import evaluation, metrics
-from spexkit.games import dense_game, planted_game
+from spexkit.planted import dense_game, planted_game
 
 
 def test_planted_game_is_seeded_and_has_requested_shape():

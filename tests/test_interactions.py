@@ -94,7 +94,7 @@ def test_unknown_basis():
 
 
 def test_shapley_efficiency_on_planted_game():
-    game = spexkit.games.planted_game(40, n_terms=8, max_degree=4, seed=2, basis="mobius")
+    game = spexkit.planted.planted_game(40, n_terms=8, max_degree=4, seed=2, basis="mobius")
     full, empty = game.noiseless(np.ones((1, 40), bool))[0], game.noiseless(np.zeros((1, 40), bool))[0]
     assert game.truth.shapley().sum() == pytest.approx(full - empty)
     assert game.truth.to("fourier").shapley().sum() == pytest.approx(full - empty)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import spexkit
-from spexkit.games import PlantedGame, dense_game, planted_game
+from spexkit.planted import PlantedGame, dense_game, planted_game
 from spexkit.masks import coded_masks, hash_bins
 from spexkit.solvers.spex import choose_group_bits, make_design, spex
 from spexkit.terms import as_term_matrix

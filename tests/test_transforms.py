@@ -65,7 +65,7 @@ def test_sparse_conversion_of_planted_terms_is_exact():
 
 
 def test_exact_transform_matches_planted_truth():
-    game = spexkit.games.planted_game(12, n_terms=6, max_degree=3, seed=3, constant=1.5)
+    game = spexkit.planted.planted_game(12, n_terms=6, max_degree=3, seed=3, constant=1.5)
     res = spexkit.explain(game, method="exact")
     truth = game.truth
     assert res.terms == truth.terms

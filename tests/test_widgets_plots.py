@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from spexkit import Interactions, plots
-from spexkit.games import planted_game
+from spexkit.planted import planted_game
 from spexkit.widgets import ExplainerWidget
 
 

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+import spexkit
 from spexkit.execution import Evaluator
 from spexkit.game import Game
 from spexkit.interactions import Interactions
@@ -114,14 +115,12 @@ def lds_comparison(game: Game, budget: int, *, n_holdout: int = 200, max_degree:
 
     Examples
     --------
-    >>> from spexkit.games import planted_game
+    >>> from spexkit.planted import planted_game
     >>> game = planted_game(12, n_terms=6, max_degree=2, basis="mobius", seed=0)
     >>> out = lds_comparison(game, budget=300, n_holdout=100, max_degree=2, seed=0)
     >>> out["lds_interactions"] > out["lds_linear"]
     True
     """
-    from spexkit.solvers.proxyspex import fit_samples
-
     if not isinstance(game, Game):
         raise TypeError(f"lds_comparison needs a spexkit.Game, got {type(game).__name__}")
     budget = check_budget(budget, minimum=8)
@@ -148,7 +147,7 @@ def lds_comparison(game: Game, budget: int, *, n_holdout: int = 200, max_degree:
         if ev.cache is not None and ev.cache is not cache:  # opened here from a path: close it here
             ev.cache.close()
     queries = int(ev.queries)
-    inter = fit_samples(train, y_train, max_degree, rng, labels=game.labels)
+    inter = spexkit.fit_samples(train, y_train, max_degree, rng, labels=game.labels)
     # One count everywhere: the retrainings this call paid for (cache hits are free).
     inter.metadata.update({"queries": queries, "train_samples": int(budget)})
     linear = linear_datamodel(train, y_train, labels=game.labels)

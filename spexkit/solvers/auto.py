@@ -39,7 +39,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
 
     Examples
     --------
-    >>> from spexkit.games import planted_game
+    >>> from spexkit.planted import planted_game
     >>> game = planted_game(60, n_terms=5, max_degree=2, basis="mobius", seed=0)
     >>> res = auto(game, budget=1200, max_degree=2, seed=0)
     >>> res.metadata["auto"]["chosen"]

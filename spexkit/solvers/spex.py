@@ -222,7 +222,7 @@ def spex(
 
     Examples
     --------
-    >>> from spexkit.games import planted_game
+    >>> from spexkit.planted import planted_game
     >>> game = planted_game(200, n_terms=5, max_degree=2, seed=0)
     >>> res = spex(game, budget=600, max_degree=2, seed=0)
     >>> sorted(res.terms) == sorted(game.truth.terms)

@@ -55,7 +55,7 @@ def test_lds_comparison_closes_its_cache_and_reports_one_query_count(tmp_path, m
     """Regression: the cache opened from a path was never closed, and the surrogate's
     metadata said ``budget`` queries while the call returned the retrainings it paid for."""
     from spexkit import cache as cache_module
-    from spexkit.games import planted_game
+    from spexkit.planted import planted_game
 
     closed = []
     real_close = cache_module.EvaluationCache.close

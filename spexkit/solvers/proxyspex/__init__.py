@@ -150,7 +150,7 @@ def proxyspex(
 
     Examples
     --------
-    >>> from spexkit.games import planted_game
+    >>> from spexkit.planted import planted_game
     >>> game = planted_game(100, n_terms=5, max_degree=2, basis="mobius", seed=0)
     >>> res = proxyspex(game, budget=500, max_degree=2, seed=0)
     >>> res.metadata["cv_r2"] > 0.99
