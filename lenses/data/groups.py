@@ -21,6 +21,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from spexkit.validation import check_positive_int
+
 
 @dataclass(frozen=True)
 class Groups:
@@ -89,9 +91,7 @@ def from_column(values: pd.Series, column: str) -> Groups:
 
 def from_chunks(n_rows: int, size: int) -> Groups:
     """Consecutive chunks of ``size`` examples, labelled by their row ranges."""
-    if isinstance(size, bool) or not isinstance(size, (Integral, np.integer)) or size < 1:
-        raise ValueError(f"a chunk size must be a positive int, got {size!r}")
-    size = int(size)
+    size = check_positive_int(size, "the chunk size")
     ids = np.arange(n_rows) // size
     k = int(ids[-1]) + 1
     if size == 1:
@@ -103,8 +103,7 @@ def from_chunks(n_rows: int, size: int) -> Groups:
 def from_kmeans(embedding: np.ndarray, n_groups: int, seed: int) -> Groups:
     """``n_groups`` k-means clusters (k-means++, 3 restarts, seeded), labelled ``k00``..."""
     n_rows = embedding.shape[0]
-    if isinstance(n_groups, bool) or not isinstance(n_groups, (Integral, np.integer)) or n_groups < 1:
-        raise ValueError(f"n_groups must be a positive int, got {n_groups!r}")
+    n_groups = check_positive_int(n_groups, "n_groups")
     if n_groups > n_rows:
         raise ValueError(f"n_groups={n_groups} is more than the {n_rows} training examples")
     from sklearn.cluster import KMeans

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spexkit.validation import check_positive_int
+
 N_NOISE = 5
 FEATURES = ["x_and", "x_shared", "x_dup"] + [f"z{i}" for i in range(N_NOISE)]
 
@@ -76,8 +78,7 @@ def planted_dataset(n_background: int = 12, background_size: int = 40, special_s
     """
     import datasets
 
-    if int(n_background) < 1:
-        raise ValueError(f"n_background must be at least 1, got {n_background}")
+    n_background = check_positive_int(n_background, "n_background")
     rng = np.random.default_rng(seed)
     beta = rng.normal(size=N_NOISE)
     beta /= np.linalg.norm(beta)
