@@ -48,4 +48,4 @@ def available_methods() -> list[str]:
 
 def _load_builtin() -> None:
     # Imported lazily so that importing spexkit stays cheap and free of cycles.
-    from . import auto, baselines, exact, proxyspex, spex  # noqa: F401
+    from . import additive_plus, auto, baselines, exact, proxyspex, spex  # noqa: F401

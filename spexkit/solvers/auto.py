@@ -1,6 +1,10 @@
 """``method="auto"``: spend a budget where it helps most, and say what was done.
 
-Small games (2^n within the budget, n <= 12 by default) are solved exactly. Otherwise:
+Small games (2^n within the budget, n <= 12 by default) are solved exactly. Games played near
+the full set (``keep >= 0.85``, e.g. a model's components with a tenth of them ablated) go to
+``additive_plus`` when the budget covers the n single removals with a fifth to spare: the
+single removals are the strongest start there, and interactions are added only where
+cross-validation says they pay. Otherwise:
 
 1. ProxySPEX on a first slice of the budget (a quarter); its cross-validated R² estimates
    held-out faithfulness for free;
@@ -21,12 +25,15 @@ from ..masks import uniform_masks
 from ..metrics import r2_score
 from ..validation import check_probability, check_random_state
 from . import register
+from .additive_plus import additive_plus
 from .exact import exact
 from .proxyspex import fit_samples
 from .spex import queries_for, spex
 
 DEFAULT_BUDGET = 2000
 EXACT_MAX_PLAYERS = 12
+#: games whose masks keep at least this share of parts are "near the full set"
+NEAR_FULL_KEEP = 0.85
 
 
 @register("auto")
@@ -54,6 +61,12 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         res.metadata["auto"] = {"chosen": "exact", "stages": [], "reason": f"2^{n} <= budget"}
         return res
     p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
+    if p_keep >= NEAR_FULL_KEEP and budget >= 1.2 * (n + 1) and budget >= n + 11:
+        res = additive_plus(ev, budget=budget, max_degree=max_degree, seed=rng, keep=p_keep)
+        res.metadata["auto"] = {"chosen": "additive_plus", "stages": [],
+                                "reason": f"keep={p_keep:g} >= {NEAR_FULL_KEEP}: single removals first",
+                                "estimated_r2": float(res.metadata["cv_r2"])}
+        return res
     size = max(int(budget * first_slice), 50)
     masks = np.zeros((0, n), dtype=bool)
     values = np.zeros(0)
