@@ -29,6 +29,9 @@ def explain(
     Parameters
     ----------
     game : Game
+        A :class:`spexkit.Game`, or a ``shapiq.Game`` (an imputer, a benchmark game...), which
+        is wrapped by :func:`spexkit.shapiq_interop.game_from_shapiq`: its coalitions are our
+        masks, its values are shapiq's (normalised: usually f(∅) = 0).
     method : ``"auto"``, ``"exact"``, ``"spex"``, ``"proxyspex"`` or a baseline name
         (``spexkit.solvers.available_methods()`` lists what is installed).
     budget : int, optional
@@ -69,7 +72,11 @@ def explain(
     [((0, 2), 2.0)]
     """
     if not isinstance(game, Game):
-        raise TypeError(f"explain() needs a spexkit.Game, got {type(game).__name__}")
+        from .shapiq_interop import game_from_shapiq, is_shapiq_game  # never imports shapiq itself
+
+        if not is_shapiq_game(game):
+            raise TypeError(f"explain() needs a spexkit.Game (or a shapiq.Game), got {type(game).__name__}")
+        game = game_from_shapiq(game)
     budget = check_budget(budget)
     if max_degree is not None:
         max_degree = check_positive_int(max_degree, "max_degree")

@@ -273,6 +273,63 @@ class Interactions:
 
     __hash__ = None  # mutable metadata: not hashable
 
+    # ----------------------------------------------------------------- shapiq
+    def to_shapiq(self, index: str = "SII", order: int | None = None, *, dense: bool = False):
+        """The same numbers as a ``shapiq.InteractionValues``, for shapiq's plots and tools.
+
+        Needs shapiq (``pip install "spexkit[shapiq]"``); see :mod:`spexkit.shapiq_interop`.
+
+        Parameters
+        ----------
+        index : one of :data:`spexkit.shapiq_interop.TO_SHAPIQ_INDICES`: ``"Moebius"``,
+            ``"SV"``, ``"BV"``, ``"SII"``, ``"BII"``, ``"k-SII"``, ``"STII"``, ``"FSII"``,
+            ``"FBII"`` (spexkit's kind names such as ``"shapley_interaction"`` work too). Each
+            is computed exactly from the Möbius coefficients; other shapiq indices are refused.
+        order : the index's order (default 2; 1 for SV and BV). For ``"Moebius"`` the default
+            is the expansion's highest degree, and a lower order is refused (it would not be
+            the game). shapiq renames order-1 indices: SII of order 1 is ``"SV"``.
+        dense : list every set of at most ``order`` players (shapiq's ``ExactComputer``
+            layout, so that ``==`` compares with it) instead of the empty set, every player
+            and the non-zero terms.
+
+        Notes
+        -----
+        The empty set and ``baseline_value`` follow shapiq's ``ExactComputer``:
+        ``baseline_value`` is f(∅) (for FBII, FBII(∅)); ``iv[()]`` is f(∅) for Moebius, SV,
+        k-SII, STII and FSII and the index of ∅ for SII, BII, BV and FBII. ``estimated`` is
+        False only for ``method="exact"`` results; ``estimation_budget`` is
+        ``metadata["queries"]``. shapiq's values carry no player names: give its plots
+        ``feature_names=res.labels``.
+
+        >>> import pytest; shapiq = pytest.importorskip("shapiq")
+        >>> res = Interactions([(), (0, 1), (2,)], [0.5, 2.0, 1.0], n_players=3, basis="mobius")
+        >>> iv = res.to_shapiq("SII", order=2)
+        >>> iv.index, iv.baseline_value, iv[(0, 1)], iv[(0,)], iv[(2,)]
+        ('SII', 0.5, 2.0, 1.0, 1.0)
+        >>> fig = iv.plot_force(feature_names=res.labels, show=False)  # shapiq's plots
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
+        """
+        self._require_expansion("to_shapiq")
+        from .shapiq_interop import to_shapiq
+
+        return to_shapiq(self, index, order, dense=dense)
+
+    @classmethod
+    def from_shapiq(cls, iv, labels: Sequence[str] | None = None) -> Interactions:
+        """Read a ``shapiq.InteractionValues``.
+
+        ``"Moebius"`` values become a Möbius expansion (``basis="mobius"``: it can be evaluated
+        and converted); ``"SII"``, ``"BII"``, ``"STII"``, ``"FSII"`` and ``"FBII"`` values an
+        index result in that index's basis (``metadata["index_order"]`` is shapiq's
+        ``max_order``), the same as :meth:`interaction_index` would give. Other indices
+        (``"SV"``, ``"BV"``, ``"k-SII"``...) are refused with the list above. Exact zeros are
+        dropped; ``metadata`` holds ``shapiq_index``, ``estimated``, ``baseline_value`` and
+        ``queries`` (shapiq's ``estimation_budget``, when set). shapiq is not imported.
+        """
+        from .shapiq_interop import from_shapiq
+
+        return from_shapiq(iv, labels=labels, cls=cls)
+
 
 def unique_labels(labels: Sequence[str]) -> list[str]:
     """Player names that tell every player apart, for display.
