@@ -86,3 +86,16 @@ def test_auto_takes_additive_plus_for_games_near_the_full_set():
     far, _ = _component_game(n=60)
     far.keep = 0.5  # uniform masks: the staged ProxySPEX path as before
     assert spexkit.explain(far, method="auto", budget=300, seed=0).metadata["auto"]["chosen"] != "additive_plus"
+
+
+def test_cached_values_do_not_stretch_the_budget(tmp_path):
+    """Regression: with a cache, paid queries undercount the masks used; the design must still
+    hold exactly ``budget`` distinct masks (the second run reuses them all)."""
+    game, _ = _component_game(n=40)
+    game.fingerprint = "component-game-test"
+    path = tmp_path / "c.sqlite"
+    first = spexkit.explain(game, method="additive_plus", budget=120, seed=0, cache=path)
+    again = spexkit.explain(game, method="additive_plus", budget=120, seed=0, cache=path)
+    assert first.metadata["queries"] == 120 and again.metadata["queries"] == 0
+    assert again.metadata["additive_plus"]["random_masks"] == first.metadata["additive_plus"]["random_masks"] == 79
+    np.testing.assert_allclose(again.predict(np.ones((1, 40), bool)), first.predict(np.ones((1, 40), bool)))

@@ -224,12 +224,19 @@ def additive_plus(game, budget: int | None = None, max_degree: int | None = None
         raise ValueError(f"additive_plus needs a budget of at least n + 1 + 2*cv_folds = {floor} "
                          f"(the full set, the {n} single removals, then random masks); got {budget}")
     p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
-    singles = ev(single_removal_masks(n))
-    masks, values = np.zeros((0, n), dtype=bool), np.zeros(0)
-    for _ in range(8):  # a repeated mask is paid once: draw again until the budget is spent
-        if budget - ev.queries <= 0:
+    single_masks = single_removal_masks(n)
+    singles = ev(single_masks)
+    seen = {row.tobytes() for row in np.packbits(single_masks, axis=1)}
+    chosen: list[np.ndarray] = []
+    for _ in range(16):  # distinct masks only: a repeat would cost a query and teach nothing new
+        if len(seen) >= budget:
             break
-        fresh = uniform_masks(n, budget - ev.queries, keep=p_keep, seed=rng)
-        masks, values = np.vstack([masks, fresh]), np.concatenate([values, ev(fresh)])
+        for mask, key in zip(fresh := uniform_masks(n, budget - len(seen), keep=p_keep, seed=rng),
+                             np.packbits(fresh, axis=1)):
+            if key.tobytes() not in seen and len(seen) < budget:
+                seen.add(key.tobytes())
+                chosen.append(mask)
+    masks = np.array(chosen, dtype=bool).reshape(-1, n)
+    values = ev(masks)
     return fit_additive_plus(singles, masks, values, seed=rng, pair_pool=pair_pool, cv_folds=cv_folds,
                              min_gain=min_gain, max_degree=max_degree, labels=ev.game.labels)
