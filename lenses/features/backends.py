@@ -1,7 +1,7 @@
 """Models behind the feature lens: one batched scoring path per kind of model.
 
-* :class:`CausalLM` — a transformers causal LM (or a TransformerLens ``HookedTransformer``):
-  many masked prompts per forward pass, left-padded with an attention mask and explicit
+* :class:`CausalLM` — a transformers causal LM (or a TransformerLens ``TransformerBridge`` or
+  ``HookedTransformer``): many masked prompts per forward pass, left-padded with an attention mask and explicit
   position ids. The never-masked template prefix runs once; its key/value cache is reused by
   every mask (transformers models), and the output head runs only at the positions the value
   reads (``logits_to_keep``).
@@ -35,7 +35,7 @@ class CausalLM:
 
     Parameters
     ----------
-    model : a transformers ``*ForCausalLM`` or a TransformerLens ``HookedTransformer``.
+    model : a transformers ``*ForCausalLM``, or a TransformerLens ``TransformerBridge`` or ``HookedTransformer``.
     tokenizer : its tokenizer (a pad token is set to EOS when missing).
     micro_batch : sequences per forward pass.
     reuse_prefix : run the shared prefix once and reuse its key/value cache (transformers
@@ -51,7 +51,10 @@ class CausalLM:
             tokenizer.pad_token = tokenizer.eos_token
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
         self.micro_batch = int(micro_batch)
-        self.hooked = type(model).__name__ == "HookedTransformer" or hasattr(model, "cfg") and hasattr(model, "run_with_hooks")
+        from lenses.heads.loading import is_transformer_lens_model
+
+        # a TransformerBridge or HookedTransformer (or another hooked model) pads through its own forward
+        self.hooked = is_transformer_lens_model(model) or hasattr(model, "cfg") and hasattr(model, "run_with_hooks")
         params = set(inspect.signature(model.forward).parameters) if not self.hooked else set()
         self.cache_arg = "cache" if "cache" in params else ("past_key_values" if "past_key_values" in params else None)
         self.keep_arg = "logits_to_keep" in params

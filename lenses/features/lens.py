@@ -28,7 +28,9 @@ _SENTINEL = "\u2063SPEXKIT_TEXT\u2063"
 
 
 def _is_causal_lm(model) -> bool:
-    if type(model).__name__ in ("HookedTransformer", "TransformerBridge"):
+    from lenses.heads.loading import is_transformer_lens_model
+
+    if is_transformer_lens_model(model):  # a TransformerBridge, or a HookedTransformer (TransformerLens 3.9)
         return True
     name = type(model).__name__
     return name.endswith("ForCausalLM") or name.endswith("LMHeadModel") or (
@@ -44,7 +46,8 @@ class FeatureLens(Lens):
     model : ``"smollm2"`` (offline SmolLM2-135M-Instruct), any transformers causal LM name,
         ``"all-MiniLM-L6-v2"`` (offline sentence encoder; any encoder name with
         ``value="cosine"``), a transformers model object (with ``tokenizer``), a
-        ``(model, tokenizer)`` pair, a TransformerLens ``HookedTransformer``, or any callable
+        ``(model, tokenizer)`` pair, a TransformerLens ``TransformerBridge`` (or ``HookedTransformer``
+        on TransformerLens 3.9), or any callable
         on a list of strings returning one number (or one vector) per string.
     value : ``"logprob"`` (log-probability of the model's own greedy answer on the full
         prompt; causal LMs), ``"margin"`` (logit of ``labels[0]`` minus ``labels[1]`` at the

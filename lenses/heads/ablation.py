@@ -1,5 +1,9 @@
 """Batched head ablation through TransformerLens hooks on ``blocks.{l}.attn.hook_z``.
 
+The same code serves a ``TransformerBridge`` (TransformerLens 3.9 and 4) and a
+``HookedTransformer`` (3.9): both name the per-head output ``blocks.{l}.attn.hook_z``, of
+shape (batch, pos, n_heads, d_head), and scope hooks with ``model.hooks``.
+
 A batch of masks costs one forward pass: the prompt batch is repeated once per mask, and
 one hook per layer replaces the ablated heads' outputs row block by row block. The hooks
 live only for that forward pass (``model.hooks``), so a failed forward leaves the model
@@ -21,16 +25,36 @@ ABLATIONS = ("zero", "mean", "resample")
 def hook_name(layer: int) -> str:
     """The TransformerLens name of a layer's per-head attention output (``blocks.{l}.attn.hook_z``).
 
+    The same name on a ``TransformerBridge`` (TransformerLens 3.9 and 4) and a
+    ``HookedTransformer`` (3.9), so no TransformerLens module is needed to spell it.
+
     Examples
     --------
     >>> hook_name(3)
     'blocks.3.attn.hook_z'
     """
-    try:  # TransformerLens 3.9 and later; its older ``utils`` module warns on import
-        from transformer_lens.utilities import get_act_name
-    except ImportError:  # pragma: no cover - older TransformerLens
-        from transformer_lens.utils import get_act_name
-    return get_act_name("z", int(layer))
+    return f"blocks.{int(layer)}.attn.hook_z"
+
+
+def check_hooks(model, names) -> None:
+    """Fail clearly, naming the hook and the model's hooks nearest to it, unless ``model`` has ``names``.
+
+    Examples
+    --------
+    >>> from lenses.heads import induction_model
+    >>> check_hooks(induction_model()[0], ["blocks.0.attn.hook_zz"])
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown hook 'blocks.0.attn.hook_zz': TransformerBridge has no hook of that name; nearest: blocks.0.attn.hook_z, ...
+    """
+    import difflib
+
+    hook_dict = model.hook_dict
+    for name in names:
+        if name not in hook_dict:
+            near = difflib.get_close_matches(name, list(hook_dict), n=3, cutoff=0.6)
+            hint = f"nearest: {', '.join(near)}" if near else f"it has {len(hook_dict)} hooks, e.g. {', '.join(list(hook_dict)[:3])}"
+            raise ValueError(f"unknown hook {name!r}: {type(model).__name__} has no hook of that name; {hint}")
 
 
 def check_hooked_model(model) -> None:
@@ -38,13 +62,13 @@ def check_hooked_model(model) -> None:
     cfg = getattr(model, "cfg", None)
     hook_dict = getattr(model, "hook_dict", None)
     if cfg is None or hook_dict is None or not hasattr(model, "hooks"):
-        raise TypeError(
-            f"HeadLens needs a TransformerLens model (HookedTransformer or TransformerBridge), got "
-            f"{type(model).__name__}; load one with transformer_lens or pass model='smollm2'"
-        )
+        from .loading import ACCEPTED
+
+        raise TypeError(f"HeadLens needs a TransformerLens model, got {type(model).__name__}: it takes {ACCEPTED}")
     missing = [hook_name(l) for l in range(cfg.n_layers) if hook_name(l) not in hook_dict]
     if missing:
-        raise TypeError(f"{type(model).__name__} has no per-head output hooks: missing {missing[:3]}")
+        raise TypeError(f"{type(model).__name__} has no per-head output hooks: missing {missing[:3]} "
+                        f"(the heads lens ablates heads in blocks.{{layer}}.attn.hook_z)")
 
 
 def check_ablation(ablation: str) -> str:
@@ -74,6 +98,7 @@ def replacements(model, tokens, layers: Sequence[int], ablation: str, reference=
     import torch
 
     check_ablation(ablation)
+    check_hooks(model, [hook_name(l) for l in layers])
     batch, seq = tokens.shape
     cfg = model.cfg
     if ablation == "zero":

@@ -32,9 +32,12 @@ class HeadLens(Lens):
 
     Parameters
     ----------
-    model : transformer_lens.HookedTransformer or str
-        A TransformerLens model (``HookedTransformer``, or a ``TransformerBridge`` with the
-        same hook names), or a name: ``"smollm2"`` loads SmolLM2-135M-Instruct offline.
+    model : str, path, transformers model, TransformerBridge or HookedTransformer
+        ``"smollm2"`` (SmolLM2-135M-Instruct, offline), a local Hugging Face folder of a causal
+        LM, or a transformers causal LM object (or a ``(model, tokenizer)`` pair): booted
+        through TransformerLens's ``TransformerBridge``, unprocessed, so values match the
+        Hugging Face model. A ``TransformerBridge`` you booted, or a ``HookedTransformer``
+        (TransformerLens 3.9), is used as it is. See ``lenses.heads.loading``.
     ablation : {"mean", "zero", "resample"}
         What a removed head outputs: the mean of its output over a reference batch (per
         position), zeros, or its output on another reference prompt (a fixed pairing).
@@ -96,18 +99,10 @@ class HeadLens(Lens):
 
     # ------------------------------------------------------------------ model
     def _load(self) -> None:
-        """Load a named model (or check a given one) and digest its weights."""
-        if isinstance(self.model, str):
-            from .loading import load_hooked
+        """Boot the model (or check a given one) and digest its weights."""
+        from .loading import load_model
 
-            model = load_hooked(self.model, device=self.device)
-        else:
-            model = self.model
-            check_hooked_model(model)
-            if self.device is not None:
-                from lenses.packaged import resolve_device
-
-                model.to(resolve_device(self.device))
+        model = load_model(self.model, device=self.device)
         check_hooked_model(model)
         self.model_ = model
         self.model_id_ = model_identity(model)
@@ -124,6 +119,12 @@ class HeadLens(Lens):
                 raise ValueError(f"the prompts tokenize to different lengths {sorted(lengths)}; pass prompts of "
                                  "equal length in tokens, or a token tensor")
             tokens = model.to_tokens(texts)
+        elif isinstance(tokens, (list, tuple)) and tokens and np.ndim(tokens[0]) >= 1:
+            lengths = {len(row) for row in tokens}
+            if len(lengths) > 1:
+                raise ValueError(f"the prompts have different lengths in tokens {sorted(lengths)}; pass prompts of "
+                                 "equal length (every mask is evaluated on the whole batch, position by position)")
+            tokens = [row.tolist() if hasattr(row, "tolist") else list(row) for row in tokens]
         t = torch.as_tensor(np.asarray(tokens) if not torch.is_tensor(tokens) else tokens)
         if t.ndim == 1:
             t = t[None, :]
@@ -155,12 +156,15 @@ class HeadLens(Lens):
             raise ValueError("choose players by layers or by heads, not both")
         if heads is not None:
             out = set()
-            for h in heads:
+            for h in [heads] if isinstance(heads, str) else heads:
                 if isinstance(h, str):
                     m = _LABEL.match(h)
                     if not m:
-                        raise ValueError(f"head labels look like 'L3H5', got {h!r}")
+                        raise ValueError(f"unknown head {h!r}: head labels look like 'L3H5', with layers 0 .. "
+                                         f"{cfg.n_layers - 1} and heads 0 .. {cfg.n_heads - 1}")
                     h = (int(m[1]), int(m[2]))
+                elif np.ndim(h) != 1 or len(h) != 2:
+                    raise ValueError(f"unknown head {h!r}: give heads as (layer, head) pairs or labels like 'L3H5'")
                 layer, head = (int(x) for x in h)
                 self._check_layer(layer)
                 if not 0 <= head < cfg.n_heads:

@@ -1,15 +1,38 @@
 import pytest
 import torch
 
+#: a random 2-layer model with LayerNorm and MLPs, 3 heads a layer
+TINY = dict(n_layers=2, n_heads=3, d_model=24, d_head=8, d_mlp=32, d_vocab=20, n_ctx=16, act_fn="gelu",
+            normalization_type="LN", seed=1)
+
 
 @pytest.fixture(scope="session")
 def tiny_model():
-    """A random 2-layer TransformerLens model with LayerNorm and MLPs (3 heads a layer)."""
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
+    """The tiny model as a TransformerLens-native ``TransformerBridge`` (TransformerLens 3.9 and 4)."""
+    from transformer_lens.config import TransformerBridgeConfig
+    from transformer_lens.model_bridge import TransformerBridge
 
-    cfg = HookedTransformerConfig(n_layers=2, n_heads=3, d_model=24, d_head=8, d_mlp=32, d_vocab=20, n_ctx=16,
-                                  act_fn="gelu", normalization_type="LN", seed=1, device="cpu")
-    model = HookedTransformer(cfg)
+    model = TransformerBridge.boot_native(TransformerBridgeConfig(**TINY, device="cpu"), device="cpu",
+                                          dtype=torch.float32)
+    model.eval()
+    return model
+
+
+@pytest.fixture(scope="session")
+def hooked_tiny_model():
+    """The tiny model as a ``HookedTransformer``: TransformerLens 3.9 only (4 removed the class)."""
+    from lenses.heads.loading import hooked_transformer_class
+
+    HookedTransformer = hooked_transformer_class()
+    if HookedTransformer is None:
+        pytest.skip("this TransformerLens has no HookedTransformer (removed in 4.0)")
+    import warnings
+
+    from transformer_lens import HookedTransformerConfig
+
+    with warnings.catch_warnings():  # 3.9 announces the class's removal in 4.0
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = HookedTransformer(HookedTransformerConfig(**TINY, device="cpu"))
     model.eval()
     return model
 

@@ -1,5 +1,7 @@
 """Batched hook ablation: equal to one mask at a time, right statistics, scoped hooks, errors."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -52,7 +54,8 @@ def manual_value(model, tokens, removed, replacement_of):
                 z[:, :, h] = replacement_of(layer, h, z.shape)
         return z
 
-    logits = model.run_with_hooks(tokens, fwd_hooks=[(hook_name(l), hook) for l in range(model.cfg.n_layers)])
+    with torch.inference_mode():
+        logits = model.run_with_hooks(tokens, fwd_hooks=[(hook_name(l), hook) for l in range(model.cfg.n_layers)])
     logp = logits[:, -2].log_softmax(-1).gather(-1, tokens[:, -1:])[:, 0]
     return float(logp.mean())
 
@@ -142,7 +145,11 @@ def test_keep_defaults_to_mostly_kept_for_big_games(tiny_model, tiny_tokens):
     (dict(layers=[2]), ValueError, "unknown layer 2: the model has layers 0 .. 1"),
     (dict(layers=[-1]), ValueError, "unknown layer"),
     (dict(heads=[(0, 3)]), ValueError, "head 3 out of range: layer 0 has heads 0 .. 2"),
-    (dict(heads=["L0-H1"]), ValueError, "head labels look like"),
+    (dict(heads=["L0-H1"]), ValueError, r"unknown head 'L0-H1': head labels look like 'L3H5', with layers 0 \.\. 1 "
+                                        r"and heads 0 \.\. 2"),
+    (dict(heads="L0H7"), ValueError, "head 7 out of range: layer 0 has heads 0 .. 2"),
+    (dict(heads=[3]), ValueError, r"unknown head 3: give heads as \(layer, head\) pairs or labels like 'L3H5'"),
+    (dict(heads=["L2H0"]), ValueError, "unknown layer 2: the model has layers 0 .. 1"),
     (dict(heads=[(0, 1)], layers=[0]), ValueError, "not both"),
     (dict(positions=[0]), ValueError, "not a predicted token"),
 ])
@@ -151,8 +158,44 @@ def test_bad_players_and_positions_are_clear_errors(tiny_model, tiny_tokens, kwa
         HeadLens(tiny_model).game(tiny_tokens, **kwargs)
 
 
+def test_a_single_head_label_is_one_player(tiny_model, tiny_tokens):
+    assert HeadLens(tiny_model).game(tiny_tokens, heads="L1H2").labels == ["L1H2"]
+
+
+@pytest.mark.parametrize("ragged", [
+    [[1, 2, 3], [4, 5]],
+    [torch.tensor([1, 2, 3]), torch.tensor([4, 5])],
+    (np.array([1, 2, 3, 4]), np.array([5, 6, 7])),
+])
+def test_token_prompts_of_different_lengths_are_refused(tiny_model, ragged):
+    lengths = sorted({len(r) for r in ragged})
+    with pytest.raises(ValueError, match=re.escape(f"the prompts have different lengths in tokens {lengths}; pass "
+                                                   "prompts of equal length")):
+        HeadLens(tiny_model).game(ragged)
+    with pytest.raises(ValueError, match="different lengths in tokens"):  # the reference batch too
+        HeadLens(tiny_model).game([[1, 2, 3], [4, 5, 6]], reference=ragged)
+
+
+def test_token_prompts_as_lists_of_equal_length_work(tiny_model, tiny_tokens):
+    as_lists = HeadLens(tiny_model).game([row.tolist() for row in tiny_tokens])
+    as_tensors = HeadLens(tiny_model).game(list(tiny_tokens))
+    clean = HeadLens(tiny_model).game(tiny_tokens)
+    assert as_lists.fingerprint == as_tensors.fingerprint == clean.fingerprint
+
+
+def test_an_unknown_hook_is_a_clear_error(tiny_model):
+    from lenses.heads.ablation import check_hooks
+
+    with pytest.raises(ValueError, match=r"unknown hook 'blocks\.5\.attn\.hook_z': TransformerBridge has no hook of "
+                                         r"that name; nearest: blocks\.\d\.attn\.hook_z"):
+        check_hooks(tiny_model, ["blocks.5.attn.hook_z"])
+    with pytest.raises(ValueError, match="unknown hook 'nothing_like_it'.*it has .* hooks, e.g."):
+        check_hooks(tiny_model, ["nothing_like_it"])
+
+
 def test_bad_models_and_settings_are_clear_errors(tiny_model, tiny_tokens):
-    with pytest.raises(TypeError, match="needs a TransformerLens model"):
+    with pytest.raises(TypeError, match="HeadLens needs a TransformerLens model or something it can boot, got Linear: "
+                                        "the heads lens takes 'smollm2', a local Hugging Face folder"):
         HeadLens(torch.nn.Linear(3, 3)).game(tiny_tokens)
     with pytest.raises(ValueError, match="unknown ablation 'noise'; use one of zero, mean, resample"):
         HeadLens(tiny_model, ablation="noise")
