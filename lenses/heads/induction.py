@@ -6,6 +6,10 @@ into each position, and an *induction head* in layer 1 uses it to attend from th
 token A to the token that followed the earlier A. Neither head does anything for the metric
 alone, so the circuit is a second-order AND (a Möbius pair term, docs/design.md section 3) that
 no first-order attribution shows. ``train_induction.py`` makes the shipped weights.
+
+The model is a TransformerLens-native ``TransformerBridge`` (``TransformerBridge.boot_native``,
+TransformerLens 3.9 and 4), and the weights file holds the bridge's own state-dict keys
+(``embed.weight``, ``blocks.0.attn.q.weight``...).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ WEIGHTS = Path(__file__).with_name("induction_model.safetensors")
 #: token 0 opens every sequence; the others are drawn uniformly
 BOS = 0
 
-#: the architecture of the shipped model (keyword arguments of ``HookedTransformerConfig``)
+#: the architecture of the shipped model (keyword arguments of ``TransformerBridgeConfig``)
 CONFIG = dict(
     n_layers=2,
     n_heads=4,
@@ -33,7 +37,6 @@ CONFIG = dict(
     attn_only=True,
     normalization_type=None,
     positional_embedding_type="standard",
-    act_fn=None,
     model_name="spexkit-induction-2l",
 )
 
@@ -87,11 +90,16 @@ def induction_tokens(n_prompts: int = 32, seq_len: int = 32, *, d_vocab: int = C
 
 
 def make_induction_model(seed: int = 0):
-    """An untrained ``HookedTransformer`` with the shipped architecture."""
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
+    """An untrained ``TransformerBridge`` with the shipped architecture (random weights from ``seed``)."""
+    import torch
 
-    cfg = HookedTransformerConfig(**CONFIG, seed=seed, device="cpu")
-    return HookedTransformer(cfg)
+    from .loading import _require_bridge
+
+    TransformerBridge = _require_bridge()
+    from transformer_lens.config import TransformerBridgeConfig
+
+    cfg = TransformerBridgeConfig(**CONFIG, seed=seed, device="cpu")
+    return TransformerBridge.boot_native(cfg, device="cpu", dtype=torch.float32, model_name=CONFIG["model_name"])
 
 
 def induction_model(n_prompts: int = 32, seed: int = 0):
@@ -106,8 +114,8 @@ def induction_model(n_prompts: int = 32, seed: int = 0):
 
     Returns
     -------
-    model : transformer_lens.HookedTransformer
-        In eval mode, on the CPU.
+    model : transformer_lens TransformerBridge
+        A TransformerLens-native bridge (``boot_native``), in eval mode, on the CPU.
     tokens : torch.LongTensor (n_prompts, 32)
         Each row ends on a token that only induction predicts, so the default metric of
         :class:`~lenses.heads.HeadLens` (log-prob of the last token) measures induction.
@@ -124,10 +132,13 @@ def induction_model(n_prompts: int = 32, seed: int = 0):
     if not WEIGHTS.is_file():
         raise FileNotFoundError(f"{WEIGHTS} is missing: run python -m lenses.heads.train_induction")
     model = make_induction_model()
-    # the file holds the parameters only; the causal-mask buffers are rebuilt by the model
-    missing, unexpected = model.load_state_dict(load_file(str(WEIGHTS)), strict=False)
-    if unexpected or any(not k.endswith(("mask", "IGNORE")) for k in missing):
-        raise ValueError(f"{WEIGHTS} does not fit the architecture: missing {missing}, unexpected {unexpected}")
+    state = load_file(str(WEIGHTS))
+    expected = set(model.state_dict())
+    if set(state) != expected:
+        raise ValueError(f"{WEIGHTS} does not fit the architecture (TransformerBridge keys): missing "
+                         f"{sorted(expected - set(state))}, unexpected {sorted(set(state) - expected)}; "
+                         "retrain it with python -m lenses.heads.train_induction")
+    model.load_state_dict(state, strict=True)
     model.eval()
     tokens, _ = induction_tokens(n_prompts, CONFIG["n_ctx"], seed=seed)
     return model, torch.from_numpy(tokens)

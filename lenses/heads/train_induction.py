@@ -1,10 +1,13 @@
 """Train the shipped induction model: ``python -m lenses.heads.train_induction``.
 
-About half a minute on a 2-core CPU (one thread). The loss is the next-token cross-entropy on the second copy
+The model is a TransformerLens-native ``TransformerBridge`` (``boot_native``), trained through
+the bridge itself: its forward, its ``hooks`` context and its parameters. About 45 seconds on
+a 2-core CPU (one thread). The loss is the next-token cross-entropy on the second copy
 of each repeated sequence (the only tokens a model can predict), so the whole budget goes
 into the induction circuit. Writes ``induction_model.safetensors`` next to this file and
 prints the final induction loss, the previous-token score of every layer-0 head and the
-induction score of every layer-1 head.
+induction score of every layer-1 head. The file holds the bridge's state dict
+(``bridge.state_dict()`` keys), which ``induction_model()`` loads with ``load_state_dict``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ import time
 
 #: the heads that carry induction in the shipped model ({layer: head})
 CIRCUIT = {0: 1, 1: 2}
+
+#: the seed of the shipped weights. How cleanly the two heads form an AND (how little each
+#: does without the other) varies from seed to seed; 15 is the first seed (trying 0, 1, ...)
+#: on which the pair's Möbius term is over 7 times any single head's, under mean and zero
+#: ablation, as it was for the earlier HookedTransformer model (tests/test_induction.py checks 5).
+SEED = 15
 
 
 def head_scores(model, tokens, repeated):
@@ -39,7 +48,7 @@ def head_scores(model, tokens, repeated):
     return prev, torch.stack(scores).mean(0)
 
 
-def train(steps: int = 1000, finetune_steps: int = 400, batch: int = 32, lr: float = 3e-3, seed: int = 0,
+def train(steps: int = 1000, finetune_steps: int = 400, batch: int = 32, lr: float = 3e-3, seed: int = SEED,
           circuit=CIRCUIT, log_every: int = 200):
     """Train in two phases and return the model (eval mode).
 
@@ -101,7 +110,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--finetune-steps", type=int, default=400)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # a tiny model: more threads only add overhead
@@ -111,8 +120,7 @@ def main(argv=None) -> None:
         prev, ind = head_scores(model, torch.from_numpy(tok), torch.from_numpy(rep))
     print("previous-token score, layer 0:", [round(float(x), 3) for x in prev])
     print("induction score, layer 1:     ", [round(float(x), 3) for x in ind])
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()
-             if not k.endswith(("IGNORE", "mask"))}
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, args.out)
     print(f"wrote {args.out}")
 

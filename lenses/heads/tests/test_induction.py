@@ -28,6 +28,24 @@ def test_induction_model_is_small_and_does_induction(induction):
     assert float(logp.exp().mean()) > 0.9  # far above chance (1/63)
 
 
+def test_the_weights_are_a_native_bridges_state_dict(induction):
+    """Stored in the bridge's key format, and read the same by TransformerLens 3.9 and 4."""
+    from safetensors import safe_open
+
+    from lenses.heads.induction import WEIGHTS
+    from lenses.heads.loading import is_bridge
+
+    model, tokens = induction
+    assert is_bridge(model) and model.cfg.model_name == "spexkit-induction-2l"
+    with safe_open(str(WEIGHTS), "pt") as f:
+        keys = set(f.keys())
+    assert keys == set(model.state_dict()) and "blocks.0.attn.q.weight" in keys
+    # values recorded on TransformerLens 4.3 (the `make test-tl39` job checks 3.9 against them)
+    game = HeadLens(model).game(tokens)
+    assert game.value_of([]) == pytest.approx(-0.0045955, abs=1e-5)
+    assert game.value_of([1, 6]) == pytest.approx(-4.1782637, abs=1e-4)
+
+
 @pytest.mark.parametrize("ablation", ["mean", "zero"])
 def test_exact_mobius_recovers_the_pair(induction, ablation):
     model, tokens = induction
