@@ -127,16 +127,18 @@ def test_fingerprints_are_stable_and_the_cache_works(tiny, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_hooked_transformer_left_padding():
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
+def test_transformer_lens_bridge_left_padding():
+    """A TransformerLens model (a native TransformerBridge, TL 3.9 and 4) batched with left padding."""
+    from transformer_lens.config import TransformerBridgeConfig
+    from transformer_lens.model_bridge import TransformerBridge
 
     from .conftest import make_tokenizer
 
-    tok = make_tokenizer()
+    tok = make_tokenizer()  # given to the lens, not the bridge: a bridge needs a tokenizer from disk
     torch.manual_seed(0)
-    cfg = HookedTransformerConfig(n_layers=1, d_model=16, d_head=8, n_heads=2, d_mlp=32, d_vocab=len(tok),
-                                  n_ctx=64, act_fn="relu", normalization_type="LN")
-    model = HookedTransformer(cfg).eval()
+    cfg = TransformerBridgeConfig(n_layers=1, d_model=16, d_head=8, n_heads=2, d_mlp=32, d_vocab=len(tok),
+                                  n_ctx=64, act_fn="relu", normalization_type="LN", seed=0, device="cpu")
+    model = TransformerBridge.boot_native(cfg, device="cpu", dtype=torch.float32).eval()
     lens = FeatureLens(model, tokenizer=tok, value="margin", labels=("positive", "negative"), batch_size=6)
     game = lens.game(TEXT, template=TEMPLATE)
     masks = random_masks(game.n_players, rows=6, seed=2)
