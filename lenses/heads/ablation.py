@@ -36,6 +36,17 @@ def hook_name(layer: int) -> str:
     return f"blocks.{int(layer)}.attn.hook_z"
 
 
+def mlp_hook_name(layer: int) -> str:
+    """The TransformerLens name of a layer's MLP output (``blocks.{l}.hook_mlp_out``).
+
+    Examples
+    --------
+    >>> mlp_hook_name(3)
+    'blocks.3.hook_mlp_out'
+    """
+    return f"blocks.{int(layer)}.hook_mlp_out"
+
+
 def check_hooks(model, names) -> None:
     """Fail clearly, naming the hook and the model's hooks nearest to it, unless ``model`` has ``names``.
 
@@ -77,16 +88,19 @@ def check_ablation(ablation: str) -> str:
     return ablation
 
 
-def reference_z(model, tokens, layers: Sequence[int]) -> dict[int, "torch.Tensor"]:
-    """Each layer's ``hook_z`` on ``tokens``: shape (batch, seq, n_heads, d_head)."""
-    names = {hook_name(l) for l in layers}
+def reference_z(model, tokens, layers: Sequence[int], hook: Callable[[int], str] = hook_name
+                ) -> dict[int, "torch.Tensor"]:
+    """Each layer's activation at ``hook(layer)`` on ``tokens`` (``hook_z``: (batch, seq, n_heads, d_head))."""
+    names = {hook(l) for l in layers}
     _, cache = model.run_with_cache(tokens, names_filter=lambda name: name in names)
-    return {l: cache[hook_name(l)] for l in layers}
+    return {l: cache[hook(l)] for l in layers}
 
 
 def replacements(model, tokens, layers: Sequence[int], ablation: str, reference=None,
-                 seed=0) -> dict[int, "torch.Tensor"]:
+                 seed=0, hook: Callable[[int], str] = hook_name) -> dict[int, "torch.Tensor"]:
     """What an ablated head outputs instead, per layer, broadcastable to (batch, seq, heads, d_head).
+
+    ``hook=mlp_hook_name`` gives the same for MLP layers, broadcastable to (batch, seq, d_model).
 
     ``zero``: zeros. ``mean``: the mean over the reference prompts at each position (a causal
     model's ``z`` at position p depends only on tokens up to p, so a longer reference is cut
@@ -98,7 +112,7 @@ def replacements(model, tokens, layers: Sequence[int], ablation: str, reference=
     import torch
 
     check_ablation(ablation)
-    check_hooks(model, [hook_name(l) for l in layers])
+    check_hooks(model, [hook(l) for l in layers])
     batch, seq = tokens.shape
     cfg = model.cfg
     if ablation == "zero":
@@ -112,7 +126,7 @@ def replacements(model, tokens, layers: Sequence[int], ablation: str, reference=
         raise ValueError("mean ablation over one prompt leaves its heads unchanged: pass more prompts or a "
                          "reference batch (reference=...)")
     ref = ref[:, :seq]
-    z = reference_z(model, ref, layers)
+    z = reference_z(model, ref, layers, hook)
     if ablation == "mean":
         return {l: z[l].mean(0, keepdim=True) for l in layers}
     rng = np.random.default_rng(seed)
@@ -142,8 +156,25 @@ def make_hook(keep: "torch.Tensor", replacement: "torch.Tensor", n_prompts: int)
     return ablate_heads
 
 
+def make_mlp_hook(keep: "torch.Tensor", replacement: "torch.Tensor", n_prompts: int) -> Callable:
+    """A ``hook_mlp_out`` hook: row block b keeps the layer's MLP output where ``keep[b]``.
+
+    ``keep``: bool (n_masks,) on the model's device.
+    """
+    import torch
+
+    def ablate_mlp(out, hook):
+        rows, seq, d_model = out.shape
+        out = out.view(keep.shape[0], n_prompts, seq, d_model)
+        new = torch.where(keep[:, None, None, None], out, replacement.to(out.dtype))
+        return new.view(rows, seq, d_model)
+
+    return ablate_mlp
+
+
 def ablated_logits(model, tokens, keep: np.ndarray, layers: Sequence[int],
-                   replacement: dict[int, "torch.Tensor"]):
+                   replacement: dict[int, "torch.Tensor"], *, mlp_keep: np.ndarray | None = None,
+                   mlp_layers: Sequence[int] = (), mlp_replacement: dict[int, "torch.Tensor"] | None = None):
     """Logits of ``tokens`` under each mask, in one forward pass.
 
     Parameters
@@ -152,6 +183,9 @@ def ablated_logits(model, tokens, keep: np.ndarray, layers: Sequence[int],
     keep : bool array (n_masks, len(layers), n_heads); True = the head is kept.
     layers : the layers ``keep`` covers (heads of other layers are always kept).
     replacement : from :func:`replacements`.
+    mlp_keep : bool array (n_masks, len(mlp_layers)); True = the layer's MLP is kept.
+    mlp_layers, mlp_replacement : the MLP layers ``mlp_keep`` covers, and from
+        :func:`replacements` with ``hook=mlp_hook_name``.
 
     Returns
     -------
@@ -165,6 +199,10 @@ def ablated_logits(model, tokens, keep: np.ndarray, layers: Sequence[int],
     keep_t = torch.as_tensor(np.ascontiguousarray(keep), device=tokens.device)
     hooks = [(hook_name(l), make_hook(keep_t[:, j], replacement[l], n_prompts))
              for j, l in enumerate(layers) if not bool(keep[:, j].all())]
+    if mlp_keep is not None and len(mlp_layers):
+        mlp_t = torch.as_tensor(np.ascontiguousarray(mlp_keep), device=tokens.device)
+        hooks += [(mlp_hook_name(l), make_mlp_hook(mlp_t[:, j], mlp_replacement[l], n_prompts))
+                  for j, l in enumerate(mlp_layers) if not bool(mlp_keep[:, j].all())]
     repeated = tokens.repeat(n_masks, 1)
     with model.hooks(fwd_hooks=hooks):
         return model(repeated, return_type="logits")

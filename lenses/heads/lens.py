@@ -13,22 +13,38 @@ from spexkit.identity import model_identity
 from spexkit.lens import Lens, renamed_keyword
 from spexkit.validation import check_positive_int
 
-from .ablation import ablated_logits, check_ablation, check_hooked_model, replacements
+from .ablation import ablated_logits, mlp_hook_name, check_ablation, check_hooked_model, replacements
 from .metrics import check_answers, get_metric
 
-_LABEL = re.compile(r"^L(\d+)H(\d+)$")
+_LABEL = re.compile(r"^L(\d+)(?:H(\d+)|(MLP))$")
 
 #: logits held in memory by one forward pass (floats); sets the default masks per forward
 _LOGIT_BUDGET = 2**26
 
 
-def head_label(layer: int, head: int) -> str:
-    """``"L{layer}H{head}"``, the name TransformerLens users already know."""
-    return f"L{layer}H{head}"
+COMPONENTS = ("heads", "mlps", "heads+mlps")
+MLP = "MLP"  # the second entry of an MLP player: (layer, "MLP")
+
+
+def head_label(layer: int, head) -> str:
+    """``"L{layer}H{head}"`` for a head, ``"L{layer}MLP"`` for a layer's MLP (``head="MLP"``).
+
+    >>> head_label(3, 5), head_label(3, "MLP")
+    ('L3H5', 'L3MLP')
+    """
+    return f"L{layer}MLP" if head == MLP else f"L{layer}H{head}"
+
+
+def _player_order(player) -> tuple:
+    layer, unit = player
+    return (layer, 1, 0) if unit == MLP else (layer, 0, unit)
 
 
 class HeadLens(Lens):
-    """Players are attention heads; removing one replaces its output in ``hook_z``.
+    """Players are attention heads (and MLP layers); removing one replaces its output.
+
+    A head's output is replaced in ``blocks.{l}.attn.hook_z``, an MLP's in
+    ``blocks.{l}.hook_mlp_out``, all masks of a batch in one forward pass.
 
     Parameters
     ----------
@@ -56,6 +72,9 @@ class HeadLens(Lens):
         passed in is moved there. Default: CPU for names, the model's device otherwise.
     seed : int
         Fixes the pairing of prompts with reference prompts in resample ablation.
+    components : {"heads", "mlps", "heads+mlps"}
+        Which components are players: attention heads (``"L3H5"``), MLP layers
+        (``"L3MLP"``), or both. An MLP is ablated like a head (zero, mean or resample).
     metric : deprecated name of ``value``.
 
     Attributes
@@ -82,7 +101,7 @@ class HeadLens(Lens):
 
     def __init__(self, model="smollm2", ablation: str = "mean", value=None, *,
                  keep: float | None = None, batch_size: int | None = None, device: str | None = None,
-                 seed: int = 0, metric=None) -> None:
+                 seed: int = 0, components: str = "heads", metric=None) -> None:
         self.model = model
         self.ablation = ablation
         # ``metric`` was this lens's name for what every lens calls ``value``.
@@ -93,7 +112,10 @@ class HeadLens(Lens):
         self.batch_size = batch_size
         self.device = device
         self.seed = seed
+        self.components = components
         check_ablation(ablation)
+        if components not in COMPONENTS:
+            raise ValueError(f"unknown components {components!r}; choose one of {', '.join(COMPONENTS)}")
         if batch_size is not None:
             check_positive_int(batch_size, "batch_size")
 
@@ -139,40 +161,48 @@ class HeadLens(Lens):
             raise ValueError(f"prompts have {t.shape[1]} tokens, more than the model's context {model.cfg.n_ctx}")
         return t.long().to(model.cfg.device)
 
-    def players(self, layers=None, heads=None) -> list[tuple[int, int]]:
-        """The (layer, head) players for a choice of layers or of heads.
+    def players(self, layers=None, heads=None) -> list[tuple]:
+        """The players for a choice of layers or of components.
 
-        ``heads``: (layer, head) pairs or labels like ``"L1H3"``; ``layers``: ints. At most
-        one of the two; neither means every head of every layer.
+        ``heads``: (layer, head) pairs, (layer, "MLP") or labels like ``"L1H3"`` and
+        ``"L1MLP"``; ``layers``: ints, whose heads and/or MLPs (as ``components`` says) are
+        players. At most one of the two; neither means every layer.
 
         Examples
         --------
         >>> from lenses.heads import HeadLens, induction_model
         >>> HeadLens(induction_model()[0]).players(heads=["L1H3", (0, 2)])
         [(0, 2), (1, 3)]
+        >>> HeadLens("smollm2", components="heads+mlps").players(layers=[3])[-2:]
+        [(3, 8), (3, 'MLP')]
         """
         cfg = self.load().model_.cfg
         if layers is not None and heads is not None:
             raise ValueError("choose players by layers or by heads, not both")
+        hint = (f"labels look like 'L3H5' or 'L3MLP', with layers 0 .. {cfg.n_layers - 1} and heads "
+                f"0 .. {cfg.n_heads - 1}")
         if heads is not None:
             out = set()
             for h in [heads] if isinstance(heads, str) else heads:
                 if isinstance(h, str):
                     m = _LABEL.match(h)
                     if not m:
-                        raise ValueError(f"unknown head {h!r}: head labels look like 'L3H5', with layers 0 .. "
-                                         f"{cfg.n_layers - 1} and heads 0 .. {cfg.n_heads - 1}")
-                    h = (int(m[1]), int(m[2]))
+                        raise ValueError(f"unknown component {h!r}: {hint}")
+                    h = (int(m[1]), MLP if m[3] else int(m[2]))
                 elif np.ndim(h) != 1 or len(h) != 2:
-                    raise ValueError(f"unknown head {h!r}: give heads as (layer, head) pairs or labels like 'L3H5'")
-                layer, head = (int(x) for x in h)
-                self._check_layer(layer)
+                    raise ValueError(f"unknown component {h!r}: give (layer, head) or (layer, 'MLP') pairs, or {hint}")
+                layer = self._check_layer(h[0])
+                if h[1] == MLP:
+                    out.add((layer, MLP))
+                    continue
+                head = int(h[1])
                 if not 0 <= head < cfg.n_heads:
                     raise ValueError(f"head {head} out of range: layer {layer} has heads 0 .. {cfg.n_heads - 1}")
                 out.add((layer, head))
             if not out:
                 raise ValueError("heads is empty")
-            return sorted(out)
+            self._check_mlps(out)
+            return sorted(out, key=_player_order)
         if layers is None:
             layers = range(cfg.n_layers)
         elif isinstance(layers, (int, np.integer)):
@@ -180,7 +210,18 @@ class HeadLens(Lens):
         chosen = sorted({self._check_layer(l) for l in layers})
         if not chosen:
             raise ValueError("layers is empty")
-        return [(l, h) for l in chosen for h in range(cfg.n_heads)]
+        units = ([h for h in range(cfg.n_heads)] if "heads" in self.components else []) + \
+            ([MLP] if "mlps" in self.components else [])
+        players = [(l, u) for l in chosen for u in units]
+        self._check_mlps(players)
+        return players
+
+    def _check_mlps(self, players) -> None:
+        model = self.model_
+        missing = [l for l, u in players if u == MLP and mlp_hook_name(l) not in model.hook_dict]
+        if missing:
+            raise ValueError(f"the model has no MLP output hook in layer(s) {missing} ({mlp_hook_name(missing[0])}): "
+                             f"an attention-only model has heads only; use components='heads'")
 
     def _check_layer(self, layer) -> int:
         n = self.load().model_.cfg.n_layers
@@ -190,7 +231,7 @@ class HeadLens(Lens):
 
     # ------------------------------------------------------------------ game
     def game(self, tokens, layers=None, *, heads=None, positions=None, answers=None, reference=None) -> Game:
-        """The Game whose players are the chosen heads (True in a mask = the head runs).
+        """The Game whose players are the chosen components (True in a mask = the component runs).
 
         Parameters
         ----------
@@ -198,8 +239,9 @@ class HeadLens(Lens):
             The prompt batch; every mask is evaluated on all of it and the metric averaged.
         layers : int or sequence of int, optional
             Every head of these layers is a player (default: all layers).
-        heads : sequence of (layer, head) or labels, optional
-            Exactly these heads are players (instead of ``layers``).
+        heads : sequence of (layer, head), (layer, "MLP") or labels, optional
+            Exactly these components are players (instead of ``layers``), e.g.
+            ``["L0H1", "L1MLP"]``.
         positions : "last", "all", int or sequence of int, optional
             Tokens scored by ``"logprob"`` / ``"accuracy"``: each is predicted from the
             tokens before it (default: the last token).
@@ -211,7 +253,8 @@ class HeadLens(Lens):
         Returns
         -------
         spexkit.Game
-            Labels ``"L{layer}H{head}"``; a fingerprint of the model weights, prompts and
+            Labels ``"L{layer}H{head}"`` and ``"L{layer}MLP"``; ``info["players"]`` holds
+            (layer, head) and (layer, "MLP"); a fingerprint of the model weights, prompts and
             settings keys the on-disk cache.
         """
         import torch
@@ -219,10 +262,13 @@ class HeadLens(Lens):
         model = self.load().model_
         toks = self._tokens(tokens)
         players = self.players(layers, heads)
-        layer_list = sorted({l for l, _ in players})
+        is_mlp = np.array([u == MLP for _, u in players])
+        head_players = [p for p in players if p[1] != MLP]
+        layer_list = sorted({l for l, _ in head_players})
         col = {l: j for j, l in enumerate(layer_list)}
-        rows = np.array([col[l] for l, _ in players])
-        cols = np.array([h for _, h in players])
+        rows = np.array([col[l] for l, _ in head_players], dtype=np.int64)
+        cols = np.array([h for _, h in head_players], dtype=np.int64)
+        mlp_layers = [l for l, u in players if u == MLP]
         n_prompts, seq = toks.shape
         ref = None if reference is None else self._tokens(reference)
         to_token = None
@@ -233,6 +279,8 @@ class HeadLens(Lens):
         metric = get_metric(self.value, seq=seq, positions=positions, answers=answer_ids)
         with torch.inference_mode():
             repl = replacements(model, toks, layer_list, self.ablation, ref, seed=self.seed)
+            mlp_repl = replacements(model, toks, mlp_layers, self.ablation, ref, seed=self.seed,
+                                    hook=mlp_hook_name) if mlp_layers else None
         per_forward = self.batch_size or max(1, min(64, _LOGIT_BUDGET // (n_prompts * seq * model.cfg.d_vocab)))
         n_heads = model.cfg.n_heads
 
@@ -243,8 +291,9 @@ class HeadLens(Lens):
                 for start in range(0, masks.shape[0], per_forward):
                     chunk = masks[start:start + per_forward]
                     keep = np.ones((chunk.shape[0], len(layer_list), n_heads), dtype=bool)
-                    keep[:, rows, cols] = chunk
-                    logits = ablated_logits(model, toks, keep, layer_list, repl)
+                    keep[:, rows, cols] = chunk[:, ~is_mlp]
+                    logits = ablated_logits(model, toks, keep, layer_list, repl, mlp_keep=chunk[:, is_mlp],
+                                            mlp_layers=mlp_layers, mlp_replacement=mlp_repl)
                     rep = toks.repeat(chunk.shape[0], 1)
                     vals = torch.as_tensor(metric(logits, rep)).reshape(chunk.shape[0], n_prompts)
                     out[start:start + chunk.shape[0]] = vals.mean(1).double().cpu().numpy()
@@ -260,12 +309,12 @@ class HeadLens(Lens):
                 h.update(part.cpu().numpy().tobytes())
         h.update(settings.encode())
         fingerprint = f"heads|{self.model_id_}|{h.hexdigest()}"
-        # info["players"]: (layer, head) of each player, for plots and widgets
+        # info["players"]: (layer, head) or (layer, "MLP") of each player, for plots and widgets
         return Game(value, len(players), labels=[head_label(l, hd) for l, hd in players], keep=keep_p,
                     fingerprint=fingerprint, info={"players": players})
 
     def evaluate(self, game: Game, removed: Sequence[int] = ()) -> float:
-        """The value with exactly the heads ``removed`` (player indices) ablated.
+        """The value with exactly the components ``removed`` (player indices) ablated.
 
         Runs the model (no surrogate, no cache).
         """

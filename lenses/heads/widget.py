@@ -1,8 +1,9 @@
-"""The heads widget: pick heads on a layer x head grid, ablate, explain, check on the model.
+"""The heads widget: pick heads and MLPs on a layer grid, ablate, explain, check on the model.
 
 The common controls, Run with progress, top interactions, network and counterfactual check
-come from :class:`spexkit.widgets.ExplainerWidget`; this module adds the head grid, the
-ablation / value / prompt-set controls and a layer x head heat-map of Shapley values.
+come from :class:`spexkit.widgets.ExplainerWidget`; this module adds the component grid (a
+row per layer: its heads, then its MLP), the ablation / value / prompt-set controls and a
+layer x component heat-map of Shapley values.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from .metrics import METRICS
 
 
 def heatmap(result, players, n_layers: int, n_heads: int, ax=None):
-    """Shapley value of every player on a layer x head grid (heads not in the game: 0)."""
-    grid = np.zeros((n_layers, n_heads))
-    for value, (layer, head) in zip(result.shapley(), players):
-        grid[layer, head] = value
-    return plots.plot_heatmap(grid, [f"L{l}" for l in range(n_layers)], [f"H{h}" for h in range(n_heads)],
-                              title="Shapley value of each head", ax=ax)
+    """Shapley value of every player on a layer x head grid (components not in the game: 0).
+
+    MLP players, ``(layer, "MLP")``, get a last column ``MLP``.
+    """
+    has_mlp = any(unit == "MLP" for _, unit in players)
+    grid = np.zeros((n_layers, n_heads + int(has_mlp)))
+    for value, (layer, unit) in zip(result.shapley(), players):
+        grid[layer, n_heads if unit == "MLP" else unit] = value
+    columns = [f"H{h}" for h in range(n_heads)] + (["MLP"] if has_mlp else [])
+    what = "head and MLP" if has_mlp else "head"
+    return plots.plot_heatmap(grid, [f"L{l}" for l in range(n_layers)], columns,
+                              title=f"Shapley value of each {what}", ax=ax)
 
 
 class HeadWidget(ExplainerWidget):
@@ -79,13 +86,16 @@ class HeadWidget(ExplainerWidget):
         if self._tokens is not None:
             self.prompt_sets["given"] = self._tokens
         self.prompt_sets["repeated random tokens"] = repeated_tokens(model, 8, min(20, (model.cfg.n_ctx - 1) // 2))
-        self.grid = {(l, h): w.ToggleButton(value=True, description=f"L{l}H{h}",
+        with_heads, with_mlps = "heads" in lens.components, "mlps" in lens.components
+        units = list(range(self.n_heads)) + ["MLP"]
+        self.grid = {(l, u): w.ToggleButton(value=(with_mlps if u == "MLP" else with_heads),
+                                            description=f"L{l}MLP" if u == "MLP" else f"L{l}H{u}",
                                             layout=w.Layout(width="64px"))
-                     for l in range(self.n_layers) for h in range(self.n_heads)}
+                     for l in range(self.n_layers) for u in units}
         grid_box = w.GridBox(list(self.grid.values()),
-                             layout=w.Layout(grid_template_columns=f"repeat({self.n_heads}, 68px)"))
-        all_on = w.Button(description="All heads")
-        all_off = w.Button(description="No heads")
+                             layout=w.Layout(grid_template_columns=f"repeat({self.n_heads + 1}, 68px)"))
+        all_on = w.Button(description="All components")
+        all_off = w.Button(description="None")
         all_on.on_click(lambda _: self._set_all(True))
         all_off.on_click(lambda _: self._set_all(False))
         self.ablation = w.Dropdown(options=list(ABLATIONS), value=lens.ablation, description="Ablation")
@@ -94,7 +104,7 @@ class HeadWidget(ExplainerWidget):
         self.value = w.Dropdown(options=options, value=value, description="Value")
         self.prompts = w.Dropdown(options=list(self.prompt_sets), description="Prompts")
         return [
-            w.HTML("<b>Players</b>: pressed heads are ablated by the masks; the others always run"),
+            w.HTML("<b>Players</b>: pressed heads and MLPs are ablated by the masks; the others always run"),
             w.Accordion([grid_box], titles=("Layer x head grid",)) if self.n_layers * self.n_heads > 64
             else grid_box,
             w.HBox([all_on, all_off]),
@@ -113,7 +123,7 @@ class HeadWidget(ExplainerWidget):
     def build_game(self):
         heads = [key for key, button in self.grid.items() if button.value]
         if not heads:
-            raise ValueError("choose at least one head on the grid")
+            raise ValueError("choose at least one head or MLP on the grid")
         self.active_lens = self.current_lens()
         return self.active_lens.game(self.prompt_sets[self.prompts.value], heads=heads, positions=self.positions)
 

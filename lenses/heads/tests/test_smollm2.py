@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lenses.heads import HeadLens
-from lenses.heads.ablation import ablated_logits, replacements
+from lenses.heads.ablation import ablated_logits, mlp_hook_name, replacements
 from lenses.heads.induction import repeated_tokens
 
 PROMPT = "The quick brown fox jumps over the lazy dog"
@@ -102,3 +102,45 @@ def test_bad_layers_and_heads_name_the_model_range(lens):
         lens.players(heads=["L2H9"])
     with pytest.raises(ValueError, match="the prompts tokenize to different lengths"):
         lens.game(["a cat", "the cat sat down on the mat"])
+
+
+def test_ablating_an_mlp_is_zeroing_that_layer_s_mlp_output(lens, hf_eager):
+    """Zero ablation of MLP players on the bridge == the Hugging Face model with those layers'
+    MLP outputs zeroed (a forward hook on ``model.layers[l].mlp``), heads and MLPs in one forward."""
+    model = lens.model_
+    ids = model.tokenizer(PROMPT, return_tensors="pt").input_ids
+    mlp_layers, heads = [2, 11, 25], {5: [3]}
+    keep = np.ones((1, 1, model.cfg.n_heads), dtype=bool)
+    keep[0, 0, heads[5]] = False
+    d_head = model.cfg.d_head
+    with torch.inference_mode():
+        got = ablated_logits(model, ids, keep, [5], replacements(model, ids, [5], "zero"),
+                             mlp_keep=np.zeros((1, 3), dtype=bool), mlp_layers=mlp_layers,
+                             mlp_replacement=replacements(model, ids, mlp_layers, "zero", hook=mlp_hook_name))
+        handles = [hf_eager.model.layers[l].mlp.register_forward_hook(lambda mod, inp, out: torch.zeros_like(out))
+                   for l in mlp_layers]
+        w = hf_eager.model.layers[5].self_attn.o_proj.weight
+        saved = w.clone()
+        try:
+            w[:, 3 * d_head:4 * d_head] = 0.0
+            expected = hf_eager(ids).logits
+        finally:
+            w.copy_(saved)
+            for handle in handles:
+                handle.remove()
+        clean = hf_eager(ids).logits
+    assert (got - expected).abs().max().item() < 1e-4
+    assert (expected - clean).abs().max().item() > 0.1
+
+
+def test_heads_and_mlps_game_labels_and_one_batched_forward(lens):
+    tokens = repeated_tokens(lens.model_, 1, 6, seed=0)
+    mixed = HeadLens(lens.model_, ablation="mean", components="heads+mlps", batch_size=4)
+    game = mixed.game(tokens, layers=[0, 1], positions=list(range(8, 13)), reference=repeated_tokens(
+        lens.model_, 8, 6, seed=1))
+    assert game.n_players == 20 and game.labels[8:11] == ["L0H8", "L0MLP", "L1H0"]
+    assert game.info["players"][9] == (0, "MLP")
+    masks = np.random.default_rng(0).random((6, 20)) < 0.7
+    batched = game(masks)
+    one_at_a_time = np.array([game(m[None])[0] for m in masks])
+    np.testing.assert_allclose(batched, one_at_a_time, atol=1e-4)

@@ -17,7 +17,8 @@ def widget(induction):
 
 def test_controls_are_real_widgets(widget):
     assert isinstance(widget, w.VBox) and widget.box is widget
-    assert len(widget.grid) == 8 and all(isinstance(b, w.ToggleButton) for b in widget.grid.values())
+    assert len(widget.grid) == 10 and all(isinstance(b, w.ToggleButton) for b in widget.grid.values())
+    assert not widget.grid[(0, "MLP")].value and widget.grid[(0, "MLP")].description == "L0MLP"  # heads lens
     assert widget.ablation.options == ("zero", "mean", "resample") and widget.ablation.value == "mean"
     assert widget.value.value == "logprob"
     assert widget.prompts.options == ("given", "repeated random tokens")
@@ -47,7 +48,7 @@ def test_grid_ablation_and_value_reach_the_game(widget):
     assert 0.0 <= game.value_of([]) <= 1.0
     widget._set_all(False)
     widget.run_button.click()  # the error shows in the widget, not as a traceback
-    assert widget.status.value == "Error: ValueError: choose at least one head on the grid"
+    assert widget.status.value == "Error: ValueError: choose at least one head or MLP on the grid"
 
 
 def test_heatmap_puts_values_on_the_layer_head_grid(induction):
@@ -70,3 +71,22 @@ def test_lens_widget_returns_the_widget(induction):
     model, tokens = induction
     widget = HeadLens(model).widget(tokens)
     assert isinstance(widget, HeadWidget) and isinstance(widget, ExplainerWidget) and isinstance(widget, w.VBox)
+
+
+def test_grid_shows_mlps_and_they_reach_the_game(tiny_model, tiny_tokens):
+    widget = HeadWidget(HeadLens(tiny_model, components="heads+mlps"), tiny_tokens, method="exact")
+    assert all(widget.grid[(l, "MLP")].value for l in range(2))  # players by default
+    widget.grid[(1, "MLP")].value = False
+    game = widget.build_game()
+    assert game.labels[-1] == "L1H2" and "L0MLP" in game.labels and "L1MLP" not in game.labels
+    res = widget.run()
+    ax = heatmap(res, game.info["players"], 2, 3)
+    grid = ax.images[0].get_array()
+    assert grid.shape == (2, 4) and grid[0, 3] == pytest.approx(res.shapley()[game.labels.index("L0MLP")])
+    plt.close("all")
+
+
+def test_an_attention_only_model_has_no_mlp_players(induction):
+    model, tokens = induction
+    with pytest.raises(ValueError, match="no MLP output hook in layer\\(s\\) \\[0, 1\\].*components='heads'"):
+        HeadLens(model, components="mlps").game(tokens)
