@@ -92,8 +92,8 @@ def faithful_draws(lens, draws, *, budget: int = 500, holdout: int = 300, half: 
             ev.cache.close()
         for method in DRAW_METHODS:
             t0 = time.perf_counter()
-            res = spexkit.explain(game, method=method, budget=budget, max_degree=3 if method != "additive_plus"
-                                  else 2, seed=0, cache=cache, progress=False)
+            res = spexkit.explain(game, method=method, budget=budget, max_degree=3, seed=0, cache=cache,
+                                  progress=False)
             entry = {"r2": spexkit.metrics.r2_score(truth, res.predict(masks)),
                      "queries": int(res.metadata["queries"]), "seconds": time.perf_counter() - t0}
             if method == "additive_plus":

@@ -99,3 +99,17 @@ def test_cached_values_do_not_stretch_the_budget(tmp_path):
     assert first.metadata["queries"] == 120 and again.metadata["queries"] == 0
     assert again.metadata["additive_plus"]["random_masks"] == first.metadata["additive_plus"]["random_masks"] == 79
     np.testing.assert_allclose(again.predict(np.ones((1, 40), bool)), first.predict(np.ones((1, 40), bool)))
+
+
+def test_the_trees_candidate_is_cross_validated_like_the_others():
+    game, f = _component_game(n=40)
+    rng = np.random.default_rng(0)
+    masks = rng.random((120, 40)) < 0.9
+    with_trees = fit_additive_plus(f(single_removal_masks(40)), masks, f(masks), seed=0, max_degree=3)
+    without = fit_additive_plus(f(single_removal_masks(40)), masks, f(masks), seed=0, max_degree=3, trees=False)
+    cv = with_trees.metadata["additive_plus"]["cv_r2"]
+    assert set(cv) == {"additive", "rescaled", "sparse", "trees"} and "trees" not in without.metadata["additive_plus"]["cv_r2"]
+    chosen = with_trees.metadata["additive_plus"]["chosen"]
+    assert cv[chosen] >= max(cv.values()) - 0.005  # the choice is the best up to the min_gain margin
+    assert "trees" not in fit_additive_plus(f(single_removal_masks(40)), masks, f(masks), seed=0,
+                                            max_degree=1).metadata["additive_plus"]["cv_r2"]

@@ -14,7 +14,10 @@ surrogate is often already good. What it misses is how effects combine. This met
    - ``"additive"``: s itself (nothing fitted);
    - ``"rescaled"``: a + b·s (effects that shrink or grow together when many parts go);
    - ``"sparse"``: the rescaled model plus a cross-validated lasso over main-effect
-     corrections and the pairs among the ``pair_pool`` parts with the largest drops.
+     corrections and the pairs among the ``pair_pool`` parts with the largest drops;
+   - ``"trees"`` (``trees=True``, the default): ProxySPEX on the single removals and the random masks
+     together, for games whose interactions no pair model captures (cross-validated on the
+     random masks like the others: six tree fits, a few seconds).
 
 The result is exact in the Möbius basis (a product of removal indicators expands over the
 kept set), so Shapley values and interaction indices follow as for any other method.
@@ -33,7 +36,7 @@ from ..masks import uniform_masks
 from ..validation import check_positive_int, check_probability, check_random_state
 from . import register
 
-CANDIDATES = ("additive", "rescaled", "sparse")
+CANDIDATES = ("additive", "rescaled", "sparse", "trees")
 
 
 def single_removal_masks(n: int) -> np.ndarray:
@@ -77,7 +80,7 @@ def _pair_features(z: np.ndarray, pairs: np.ndarray) -> np.ndarray:
 
 def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int = 40,
                       cv_folds: int = 5, min_gain: float = 0.005, max_degree: int | None = 2,
-                      labels=None) -> Interactions:
+                      trees: bool = True, labels=None) -> Interactions:
     """Fit the additive-plus model from values already paid for (no queries).
 
     Parameters
@@ -88,6 +91,7 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
     cv_folds : folds of the cross-validation that chooses the candidate.
     min_gain : cross-validated R² a richer candidate must add to be chosen.
     max_degree : 1 keeps the model additive (no pairs).
+    trees : also consider ProxySPEX on all samples (the ``"trees"`` candidate).
 
     Examples
     --------
@@ -155,10 +159,33 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
     else:
         cv["sparse"] = cv["rescaled"]
 
+    tree_model = None
+    if trees and (max_degree is None or max_degree >= 2):
+        from .proxyspex import fit_samples
+
+        singles_m = single_removal_masks(n)
+        pred_trees = np.empty_like(values)
+        for k in range(cv_folds):
+            train, test = folds != k, folds == k
+            fold_model = fit_samples(np.vstack([singles_m, masks[train]]),
+                                     np.concatenate([single_values, values[train]]), max_degree, rng)
+            pred_trees[test] = fold_model.predict(masks[test])
+        cv["trees"] = _cv_r2(values, pred_trees)
+
     chosen = "additive"
-    for name in ("rescaled", "sparse"):
-        if cv[name] >= cv[chosen] + min_gain:
+    for name in ("rescaled", "sparse", "trees"):
+        if name in cv and cv[name] >= cv[chosen] + min_gain:
             chosen = name
+    if chosen == "trees":
+        tree_model = fit_samples(np.vstack([single_removal_masks(n), masks]),
+                                 np.concatenate([single_values, values]), max_degree, rng, labels=labels)
+        tree_model.metadata.update({
+            "method": "additive_plus",
+            "additive_plus": {"chosen": chosen, "cv_r2": cv, "pairs_proposed": int(len(pairs)), "pairs_kept": 0,
+                              "random_masks": int(masks.shape[0]), "rescale": b},
+            "cv_r2": float(cv[chosen]), "proxyspex": {k: v for k, v in tree_model.metadata.items()
+                                                     if k in ("cv_r2", "train_r2", "selection")}})
+        return tree_model
 
     # The chosen model in removal indicators: c0 + Σ c_i z_i + Σ c_ij z_i z_j.
     if chosen == "additive":
@@ -201,7 +228,7 @@ def _removal_to_mobius(c0: float, c1: np.ndarray, pairs: np.ndarray, c2: np.ndar
 @register("additive_plus")
 def additive_plus(game, budget: int | None = None, max_degree: int | None = None, seed=None, *,
                   keep: float | None = None, pair_pool: int = 40, cv_folds: int = 5,
-                  min_gain: float = 0.005) -> Interactions:
+                  min_gain: float = 0.005, trees: bool = True) -> Interactions:
     """The n single removals, then random masks; an additive model with interactions where they pay.
 
     Needs a budget of at least n + 1 + 2·``cv_folds`` queries (default: 2(n + 1)).
@@ -239,4 +266,4 @@ def additive_plus(game, budget: int | None = None, max_degree: int | None = None
     masks = np.array(chosen, dtype=bool).reshape(-1, n)
     values = ev(masks)
     return fit_additive_plus(singles, masks, values, seed=rng, pair_pool=pair_pool, cv_folds=cv_folds,
-                             min_gain=min_gain, max_degree=max_degree, labels=ev.game.labels)
+                             min_gain=min_gain, max_degree=max_degree, trees=trees, labels=ev.game.labels)
