@@ -94,8 +94,9 @@ def faithful_draws(lens, draws, *, budget: int = 500, holdout: int = 300, half: 
             t0 = time.perf_counter()
             res = spexkit.explain(game, method=method, budget=budget, max_degree=3, seed=0, cache=cache,
                                   progress=False)
-            entry = {"r2": spexkit.metrics.r2_score(truth, res.predict(masks)),
-                     "queries": int(res.metadata["queries"]), "seconds": time.perf_counter() - t0}
+            # budget: model calls the method spends; queries_paid: those not already in the cache
+            entry = {"r2": spexkit.metrics.r2_score(truth, res.predict(masks)), "budget": budget,
+                     "queries_paid": int(res.metadata["queries"]), "seconds": time.perf_counter() - t0}
             if method == "additive_plus":
                 entry["chosen"] = res.metadata["additive_plus"]["chosen"]
                 entry["cv_r2"] = res.metadata["additive_plus"]["cv_r2"]
