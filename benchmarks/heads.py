@@ -42,20 +42,11 @@ def throughput(game, n_masks: int, per_forward: int, seed: int = 0) -> float:
     return n_masks / (time.perf_counter() - t0)
 
 
-def additive_surrogate(game, base_mask=None):
+def additive_surrogate(game):
     """The additive surrogate of the n single-head ablations (n + 1 queries)."""
     import spexkit
 
-    n = game.n_players
-    masks = np.ones((n + 1, n), dtype=bool)
-    masks[np.arange(1, n + 1), np.arange(n)] = False
-    vals = game(masks)
-    terms = [()] + [(i,) for i in range(n)]
-    # f(m) = f(1) - sum over removed i of (f(1) - f(1 - e_i)), written in the Möbius basis
-    drops = vals[0] - vals[1:]
-    coefs = [vals[0] - float(drops.sum())] + list(drops)
-    return spexkit.Interactions(terms, coefs, n, basis="mobius", labels=game.labels,
-                                metadata={"method": "additive", "queries": n + 1})
+    return additive_surrogate_cached(spexkit.execution.as_evaluator(game))
 
 
 DRAW_METHODS = ("additive_plus", "proxyspex", "auto")
