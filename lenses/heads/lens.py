@@ -179,7 +179,7 @@ class HeadLens(Lens):
         cfg = self.load().model_.cfg
         if layers is not None and heads is not None:
             raise ValueError("choose players by layers or by heads, not both")
-        hint = (f"labels look like 'L3H5' or 'L3MLP', with layers 0 .. {cfg.n_layers - 1} and heads "
+        hint = (f"labels like 'L3H5' or 'L3MLP', with layers 0 .. {cfg.n_layers - 1} and heads "
                 f"0 .. {cfg.n_heads - 1}")
         if heads is not None:
             out = set()
@@ -187,7 +187,7 @@ class HeadLens(Lens):
                 if isinstance(h, str):
                     m = _LABEL.match(h)
                     if not m:
-                        raise ValueError(f"unknown component {h!r}: {hint}")
+                        raise ValueError(f"unknown component {h!r}: use {hint}")
                     h = (int(m[1]), MLP if m[3] else int(m[2]))
                 elif np.ndim(h) != 1 or len(h) != 2:
                     raise ValueError(f"unknown component {h!r}: give (layer, head) or (layer, 'MLP') pairs, or {hint}")

@@ -145,10 +145,10 @@ def test_keep_defaults_to_mostly_kept_for_big_games(tiny_model, tiny_tokens):
     (dict(layers=[2]), ValueError, "unknown layer 2: the model has layers 0 .. 1"),
     (dict(layers=[-1]), ValueError, "unknown layer"),
     (dict(heads=[(0, 3)]), ValueError, "head 3 out of range: layer 0 has heads 0 .. 2"),
-    (dict(heads=["L0-H1"]), ValueError, r"unknown head 'L0-H1': head labels look like 'L3H5', with layers 0 \.\. 1 "
+    (dict(heads=["L0-H1"]), ValueError, r"unknown component 'L0-H1': use labels like 'L3H5' or 'L3MLP', with layers 0 \.\. 1 "
                                         r"and heads 0 \.\. 2"),
     (dict(heads="L0H7"), ValueError, "head 7 out of range: layer 0 has heads 0 .. 2"),
-    (dict(heads=[3]), ValueError, r"unknown head 3: give heads as \(layer, head\) pairs or labels like 'L3H5'"),
+    (dict(heads=[3]), ValueError, r"unknown component 3: give \(layer, head\) or \(layer, 'MLP'\) pairs, or labels like 'L3H5'"),
     (dict(heads=["L2H0"]), ValueError, "unknown layer 2: the model has layers 0 .. 1"),
     (dict(heads=[(0, 1)], layers=[0]), ValueError, "not both"),
     (dict(positions=[0]), ValueError, "not a predicted token"),
