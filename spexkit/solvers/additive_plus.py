@@ -159,11 +159,10 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
     else:
         cv["sparse"] = cv["rescaled"]
 
-    tree_model = None
+    singles_m = single_removal_masks(n)
     if trees and (max_degree is None or max_degree >= 2):
         from .proxyspex import fit_samples
 
-        singles_m = single_removal_masks(n)
         pred_trees = np.empty_like(values)
         for k in range(cv_folds):
             train, test = folds != k, folds == k
@@ -176,33 +175,29 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
     for name in ("rescaled", "sparse", "trees"):
         if name in cv and cv[name] >= cv[chosen] + min_gain:
             chosen = name
-    if chosen == "trees":
-        tree_model = fit_samples(np.vstack([single_removal_masks(n), masks]),
-                                 np.concatenate([single_values, values]), max_degree, rng, labels=labels)
-        tree_model.metadata.update({
-            "method": "additive_plus",
-            "additive_plus": {"chosen": chosen, "cv_r2": cv, "pairs_proposed": int(len(pairs)), "pairs_kept": 0,
-                              "random_masks": int(masks.shape[0]), "rescale": b},
-            "cv_r2": float(cv[chosen]), "proxyspex": {k: v for k, v in tree_model.metadata.items()
-                                                     if k in ("cv_r2", "train_r2", "selection")}})
-        return tree_model
 
-    # The chosen model in removal indicators: c0 + Σ c_i z_i + Σ c_ij z_i z_j.
-    if chosen == "additive":
-        c0, c1, c2 = full, -drops, np.zeros(len(pairs))
+    pairs_kept = 0
+    if chosen == "trees":
+        result = fit_samples(np.vstack([singles_m, masks]), np.concatenate([single_values, values]), max_degree,
+                             rng, labels=labels)
+        result.metadata["proxyspex"] = {k: result.metadata[k] for k in ("cv_r2", "train_r2") if k in result.metadata}
     else:
-        c0, c1 = a + b * full, -b * drops
-        c2 = np.zeros(len(pairs))
-        if chosen == "sparse":
-            c0 = c0 + lasso_intercept
-            c1 = c1 + lasso_coef[:n]
-            c2 = lasso_coef[n:]
-    result = _removal_to_mobius(c0, c1, pairs, c2, n, labels)
+        # The chosen model in removal indicators: c0 + Σ c_i z_i + Σ c_ij z_i z_j.
+        if chosen == "additive":
+            c0, c1, c2 = full, -drops, np.zeros(len(pairs))
+        else:
+            c0, c1 = a + b * full, -b * drops
+            c2 = np.zeros(len(pairs))
+            if chosen == "sparse":
+                c0 = c0 + lasso_intercept
+                c1 = c1 + lasso_coef[:n]
+                c2 = lasso_coef[n:]
+        pairs_kept = int(np.count_nonzero(c2))
+        result = _removal_to_mobius(c0, c1, pairs, c2, n, labels)
     result.metadata.update({
         "method": "additive_plus",
-        "additive_plus": {"chosen": chosen, "cv_r2": cv, "pairs_proposed": int(len(pairs)),
-                          "pairs_kept": int(np.count_nonzero(c2)), "random_masks": int(masks.shape[0]),
-                          "rescale": b},
+        "additive_plus": {"chosen": chosen, "cv_r2": cv, "pairs_proposed": int(len(pairs)), "pairs_kept": pairs_kept,
+                          "random_masks": int(masks.shape[0]), "rescale": b},
         "cv_r2": float(cv[chosen]),
     })
     return result
