@@ -20,12 +20,13 @@ def tiny_model():
 
 @pytest.fixture(scope="session")
 def hooked_tiny_model():
-    """The tiny model as a ``HookedTransformer``: TransformerLens 3.9 only (4 removed the class)."""
+    """The tiny model as a ``HookedTransformer`` on TransformerLens 3.9; None on 4 (which removed the
+    class): the tests that take it check 4's side instead of skipping."""
     from lenses.heads.loading import hooked_transformer_class
 
     HookedTransformer = hooked_transformer_class()
     if HookedTransformer is None:
-        pytest.skip("this TransformerLens has no HookedTransformer (removed in 4.0)")
+        return None
     import warnings
 
     from transformer_lens import HookedTransformerConfig
