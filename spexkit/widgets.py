@@ -89,6 +89,8 @@ class ExplainerWidget(ipywidgets.VBox):
 
     title = "spexkit"
     unit = "queries"
+    #: the degree slider's start when neither ``max_degree`` nor ``max_order`` is given
+    default_max_degree = 3
     #: draw :meth:`plot_players` after the figure's layout (text that wraps at the axes' width)
     players_after_layout = False
 
@@ -97,8 +99,8 @@ class ExplainerWidget(ipywidgets.VBox):
                  seed: int = 0, top_k: int = 10, title: str | None = None, unit: str | None = None,
                  max_order: int | None = None) -> None:
         w = ipywidgets
-        max_degree = renamed_keyword("max_order", "max_degree", max_order, max_degree, default=3,
-                                     owner=type(self).__name__)
+        max_degree = renamed_keyword("max_order", "max_degree", max_order, max_degree,
+                                     default=self.default_max_degree, owner=type(self).__name__)
         methods = available_methods()
         if method not in methods:
             raise ValueError(f"unknown method {method!r}; choose one of {', '.join(methods)}")

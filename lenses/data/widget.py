@@ -106,6 +106,7 @@ class DataWidget(ExplainerWidget):
 
     title = "spexkit · data lens: which groups of training data interact"
     unit = "retrainings"
+    default_max_degree = 2
 
     def __init__(self, lens, test_examples=None, *, sources: dict | None = None, method: str = "proxyspex",
                  budget: int = 300, max_degree: int | None = None, n_test: int = 20,
@@ -116,8 +117,6 @@ class DataWidget(ExplainerWidget):
         self._extra_sources = sources
         self.n_test = int(n_test)
         self._lenses: dict = {}
-        if max_degree is None and max_order is None:
-            max_degree = 2
         super().__init__(lens, method=method, budget=budget, max_degree=max_degree, max_order=max_order)
 
     def lens_controls(self):

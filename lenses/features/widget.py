@@ -84,9 +84,8 @@ class FeatureWidget(ExplainerWidget):
         labels = tuple(s.strip() for s in self.labels.value.split(",") if s.strip()) or None
         key = (choice, str(value), self.segmentation.value, self.masking.value, labels)
         if key not in self._lenses:
-            own = choice == GIVEN or choice == self.lens.model
-            if own and self.lens.is_loaded and choice not in self._models:
-                self._remember(choice, self.lens)
+            if (choice == GIVEN or choice == self.lens.model) and self.lens.is_loaded:
+                self._remember(choice, self.lens)  # the lens's own model, already loaded
             model = self._models.get(choice, self.lens.model if choice == GIVEN else choice)
             lens = self.lens.clone(model=model, value=value, segmentation=self.segmentation.value,
                                    masking=self.masking.value, labels=labels)

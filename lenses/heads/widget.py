@@ -64,6 +64,8 @@ class HeadWidget(ExplainerWidget):
     True
     """
 
+    default_max_degree = 2
+
     def __init__(self, lens, tokens=None, *, method: str = "proxyspex", budget: int = 1000,
                  max_degree: int | None = None, positions=None, max_order: int | None = None) -> None:
         self._tokens = tokens
@@ -71,8 +73,6 @@ class HeadWidget(ExplainerWidget):
         model = lens.load().model_
         self.n_layers, self.n_heads = model.cfg.n_layers, model.cfg.n_heads
         title = f"Heads: {getattr(model.cfg, 'model_name', 'model')}"
-        if max_degree is None and max_order is None:
-            max_degree = 2
         super().__init__(lens, method=method, budget=budget, max_degree=max_degree, max_order=max_order,
                          title=title)
 

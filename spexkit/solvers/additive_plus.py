@@ -172,7 +172,7 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
         cv["trees"] = _cv_r2(values, pred_trees)
 
     chosen = "additive"
-    for name in ("rescaled", "sparse", "trees"):
+    for name in CANDIDATES[1:]:
         if name in cv and cv[name] >= cv[chosen] + min_gain:
             chosen = name
 
