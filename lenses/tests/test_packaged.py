@@ -3,6 +3,7 @@
 import torch
 
 from lenses import packaged as models
+from lenses.tests.offline import run_offline
 
 
 def test_smollm2_loads_offline_and_runs():
@@ -31,13 +32,6 @@ def test_local_folder_goes_through_the_same_loader(tmp_path):
 
 
 def test_unknown_model_offline_is_a_clear_error():
-    # HF_HUB_OFFLINE is read when huggingface_hub is imported: use a fresh process.
-    import os
-    import subprocess
-    import sys
-
-    code = "from lenses.packaged import load_causal_lm; load_causal_lm('no-such/model-xyz')"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    out = run_offline("from lenses.packaged import load_causal_lm; load_causal_lm('no-such/model-xyz')", timeout=120)
     assert out.returncode != 0
     assert "ValueError: cannot load model 'no-such/model-xyz'" in out.stderr

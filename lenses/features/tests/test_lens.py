@@ -1,8 +1,5 @@
 """FeatureLens on a tiny deterministic causal LM: the real batched path, values, errors."""
 
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -10,6 +7,7 @@ import torch
 
 import spexkit
 from lenses.features import FeatureLens
+from lenses.tests.offline import run_offline
 
 TEXT = "the film was truly good , i loved it but the ending was boring"
 TEMPLATE = "review : {text} answer :"
@@ -210,8 +208,6 @@ def test_bad_input_is_a_clear_error(tiny, kwargs, call, message):
 
 
 def test_unknown_model_name_offline_is_a_clear_error():
-    code = "from lenses.features import FeatureLens; FeatureLens('no-such/model-xyz').game('a b c')"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
-                         env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    out = run_offline("from lenses.features import FeatureLens; FeatureLens('no-such/model-xyz').game('a b c')")
     assert out.returncode != 0
     assert "ValueError: cannot load model 'no-such/model-xyz'" in out.stderr
