@@ -88,9 +88,9 @@ def lasso(game, budget: int | None = None, max_degree: int | None = None, seed=N
 # coalition's size. Their sampled designs share one scheme (docs/design.md section 9): the
 # sizes whose coalitions carry the most weight each are enumerated completely while the
 # budget's proportional share covers them; the remaining budget is split over the other sizes
-# in proportion to their weight, drawn as distinct coalitions (a coalition and its complement
-# together where both sizes are sampled), and each size's weight is shared equally among the
-# coalitions drawn from it, so that every size keeps exactly its weight.
+# in proportion to their weight, drawn as distinct coalitions (for KernelSHAP a coalition and
+# its complement together), and each size's weight is shared equally among the coalitions
+# drawn from it, so that every size keeps exactly its weight.
 
 LIME_KERNEL_WIDTH = 0.25
 LIME_RIDGE = 1e-3
@@ -352,7 +352,7 @@ def _lime_design(n: int, budget: int, rng, kernel_width: float = LIME_KERNEL_WID
     # that the ridge keeps its strength relative to the data.
     mass = np.zeros(n + 1)
     mass[:n] = (budget - 1) / n
-    sampled, weights, complete = stratified_coalitions(n, mass, budget - 1, rng)
+    sampled, weights, complete = stratified_coalitions(n, mass, budget - 1, rng, paired=False)
     masks = np.vstack([np.ones((1, n), bool), sampled])
     dist = 1.0 - masks.mean(1)
     kernel = np.exp(-(dist**2) / kernel_width**2)
@@ -368,7 +368,9 @@ def lime(game, budget: int | None = None, max_degree: int | None = None, seed=No
     Cost: at most ``budget`` distinct queries (default 1000): the full input, and masks from
     LIME's distribution (a uniformly drawn number of parts removed, the parts uniform), laid
     out by :func:`stratified_coalitions`: whole sizes while the budget covers them, the rest
-    drawn without repeats, with complements paired. Each mask is weighted by
+    drawn without repeats, the same number of each size. Complements are not paired: the
+    complement of a mask near the input lies far from it, where the kernel gives it almost
+    no weight, so a pair would waste half its cost. Each mask is weighted by
     exp(-d²/width²), d the fraction removed (``kernel_width``). The ridge penalty (``ridge``)
     applies to the per-player weights only: the design and the values are centred first, so
     adding a constant to the game moves the intercept and nothing else. Returns a Möbius
