@@ -193,7 +193,8 @@ def stratified_coalitions(n: int, size_mass, budget: int, seed=None, *, paired: 
     Returns
     -------
     masks : bool (m, n), m <= budget, all distinct.
-    weights : float (m,), summing to the total mass.
+    weights : float (m,), summing to the total mass (less the mass of sizes left over when
+        enumeration spends the whole budget).
     complete : the sizes enumerated completely.
 
     Examples
