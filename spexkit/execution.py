@@ -91,6 +91,7 @@ class Evaluator:
         self.queries = 0
         self.cache_hits = 0
         self.batches = 0
+        self._logs: list[list] = []
 
     def _open_cache(self, cache) -> EvaluationCache | None:
         if cache is None or isinstance(cache, EvaluationCache):
@@ -115,7 +116,30 @@ class Evaluator:
         todo = np.flatnonzero(np.isnan(values))
         if todo.size:
             values[todo] = self._evaluate(unique[todo])
+        for log in self._logs:
+            log.append((unique, values))
         return values[inverse.ravel()]
+
+    @contextlib.contextmanager
+    def recording(self):
+        """Collect the distinct masks asked inside the block, with their values.
+
+        Yields a list that receives one ``(masks, values)`` pair per call. ``method="auto"``
+        uses it to keep a solver's samples when it discards the solver's result.
+
+        >>> from spexkit import Game
+        >>> ev = Evaluator(Game(lambda m: m.sum(1).astype(float), n_players=3), progress=False)
+        >>> with ev.recording() as asked:
+        ...     _ = ev(np.array([[1, 0, 1], [1, 0, 1], [0, 0, 0]], dtype=bool))
+        >>> asked[0][0].shape, asked[0][1].tolist()
+        ((2, 3), [0.0, 2.0])
+        """
+        log: list = []
+        self._logs.append(log)
+        try:
+            yield log
+        finally:
+            self._logs = [other for other in self._logs if other is not log]
 
     def _evaluate(self, masks: np.ndarray) -> np.ndarray:
         step = self.batch_size

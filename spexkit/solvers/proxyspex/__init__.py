@@ -76,6 +76,7 @@ def proxyspex(
     join: bool = True,
     rounds: int = 4,
     residual_scan: int = 50,
+    linear: bool = True,
 ) -> Interactions:
     """Sparse Fourier expansion of a game through a LightGBM proxy.
 
@@ -130,6 +131,12 @@ def proxyspex(
         samples, that spectrum is returned and no round runs.
     rounds : int
         Most selection rounds, the first included (default 4; 1 turns refinement off).
+    linear : bool
+        Also fit the sparse linear model (the single parts only, chosen by the same matching
+        pursuit) on the same cross-validation folds, and return it when it cross-validates at
+        least as well as the interaction model: on games with strong main effects and few
+        interactions, or budgets too small for interactions, it is the more faithful one. No
+        extra queries. ``metadata["selection"]`` says ``"linear"`` then.
     residual_scan : int
         Most pairs of parts proposed per round from the residual of the selection
         (:func:`residual_pairs`: all n(n-1)/2 pairs scored by one matrix product, only
@@ -139,11 +146,12 @@ def proxyspex(
 
     Notes
     -----
-    Metadata: ``queries``, ``selection`` (``"refit"`` or ``"raw spectrum"``), ``cv_r2`` (the
+    Metadata: ``queries``, ``selection`` (``"refit"``, ``"linear"`` or ``"raw spectrum"``), ``cv_r2`` (the
     held-out R² of what is returned: the selection's cross-validated R², or for the raw
     spectrum the booster's R² on a held-out quarter, ``raw_holdout_r2``), ``train_r2`` (of
     what is returned, on the samples), ``selection_cv_r2`` and ``selection_train_r2`` (the
-    selection's, also when it was rejected), ``terms_extracted``, ``terms_kept``,
+    selection's, also when it was rejected), ``linear_cv_r2`` (the linear candidate's),
+    ``terms_extracted``, ``terms_kept``,
     ``pool_size``, ``selection_rounds``, ``joined_terms`` and ``proposed_terms`` (candidates
     the joins and the residual scan added over the kept rounds), ``screened``, and the time
     spent sampling, fitting, extracting and selecting.
@@ -173,7 +181,7 @@ def proxyspex(
     res = fit_samples(masks, values, max_degree, rng, booster_params=booster_params, refit=refit,
                       pool_size=pool_size, hierarchy=hierarchy, max_terms=max_terms, cv_folds=cv_folds,
                       tune=tune, join=join, rounds=rounds, residual_scan=residual_scan,
-                      labels=ev.game.labels)
+                      linear=linear, labels=ev.game.labels)
     res.metadata.update({"queries": ev.queries, "keep": p_keep, "time_sampling": t1 - t0})
     return res
 
@@ -182,7 +190,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
                 booster_params: dict | None = None, refit: bool = True, pool_size: int = 3000,
                 hierarchy: str | None = "weak", max_terms: int | None = None, cv_folds: int = 4,
                 tune: bool = False, join: bool = True, rounds: int = 4, residual_scan: int = 50,
-                labels=None) -> Interactions:
+                linear: bool = True, labels=None) -> Interactions:
     """ProxySPEX on samples already queried: fit, extract, select, refit (no queries).
 
     Used by :func:`proxyspex` and by ``method="auto"``, which grows its sample set in stages.
@@ -209,10 +217,10 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     if refit and n_extracted:
         sel_idx, sel_coef, info = select_and_refit(
             masks, values, idx, coef, pool_size, max_terms, cv_folds, rng, hierarchy, join=join,
-            rounds=rounds, residual_scan=residual_scan,
+            rounds=rounds, residual_scan=residual_scan, linear=linear,
             raw_holdout=lambda: raw_holdout_r2(masks, values, params, rng))
         meta.update(info)
-        if meta["selection"] == "refit":
+        if meta["selection"] in ("refit", "linear"):
             idx, coef = sel_idx, sel_coef
         else:  # the raw spectrum is the booster itself: its fit, not the rejected selection's
             meta["train_r2"] = r2_score(values, booster.predict(masks.astype(np.float32)))

@@ -8,12 +8,14 @@ from ... import terms as _terms
 from ...metrics import r2_score
 from ...validation import check_positive_int
 from .readout import initial_pool, subset_closure
-from .selection import select_terms
+from .selection import linear_fit, select_terms
 
 # Below this cross-validated R² the selected terms are compared with the raw tree spectrum.
 SELECTION_DOUBT = 0.9
 # From this cross-validated R² on, the first selection's parts bound the second round's pool.
 SCREEN_TRUST = 0.5
+# From this cross-validated R² on, the linear candidate is not fitted.
+LINEAR_NEEDLESS = 0.99
 
 
 def check_refinement(rounds: int, residual_scan: int) -> None:
@@ -158,7 +160,7 @@ def refined_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np
 
 
 def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy, join=True,
-                     rounds=4, residual_scan=50, raw_holdout=None):
+                     rounds=4, residual_scan=50, raw_holdout=None, linear=True):
     """Select among the extracted terms ``(idx, coef)``, refine in rounds, refit by least squares.
 
     Returns the selected terms (constant first), their least-squares coefficients and the
@@ -225,14 +227,27 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
             best = (chosen, sol, cv_r2, design, pool_idx, dict(info))
     if best is not None:
         chosen, sol, cv_r2, design, pool_idx, info = best
-    raw_wins = raw_r2 is not None and raw_r2 > cv_r2
-    info["selection"] = "raw spectrum" if raw_wins else "refit"
+    train_r2 = r2_score(values, design @ sol)
+    info.update({"pool_size": int(pool_idx.shape[0]), "selection_cv_r2": cv_r2, "selection_train_r2": train_r2})
+    # The sparse linear model is always a candidate, judged on the same folds: on games with
+    # strong main effects and few interactions, or budgets too small for interactions, the
+    # tree pool's spurious terms cost more than the interactions they find. Above
+    # LINEAR_NEEDLESS the linear model could gain too little to pay for its fit (a LASSO
+    # path over all n parts: the slowest step at n = 1000).
+    if linear and max(cv_r2, raw_r2 or -np.inf) < LINEAR_NEEDLESS:
+        lin_pool = np.full((n, idx.shape[1]), n, dtype=np.int64)
+        lin_pool[:, 0] = np.arange(n)
+        lin_chosen, lin_sol, lin_cv, lin_design = linear_fit(masks, values, folds, np.random.default_rng(fold_seed), cap)
+        info["linear_cv_r2"] = lin_cv
+        if lin_cv >= cv_r2 and (raw_r2 is None or lin_cv >= raw_r2):
+            chosen, sol, cv_r2, design, pool_idx = lin_chosen, lin_sol, lin_cv, lin_design, lin_pool
+            train_r2 = r2_score(values, design @ sol)
+            info["selection"] = "linear"
+    raw_wins = info.get("selection") != "linear" and raw_r2 is not None and raw_r2 > cv_r2
+    info.setdefault("selection", "raw spectrum" if raw_wins else "refit")
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
-    train_r2 = r2_score(values, design @ sol)
     # "cv_r2" describes what is returned: the raw spectrum's held-out R² when it wins (the
     # caller replaces "train_r2" then); the selection's own figures stay under their names.
-    info.update({"pool_size": int(pool_idx.shape[0]), "refit_terms": int(len(chosen)),
-                 "cv_r2": raw_r2 if raw_wins else cv_r2, "selection_cv_r2": cv_r2,
-                 "train_r2": train_r2, "selection_train_r2": train_r2})
+    info.update({"refit_terms": int(len(chosen)), "cv_r2": raw_r2 if raw_wins else cv_r2, "train_r2": train_r2})
     return out_idx, sol, info
