@@ -1,0 +1,107 @@
+"""benchmarks/real_games.py: the --quick run end to end, and the pieces a rerun relies on."""
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "real_games.py"
+
+
+def load_module():
+    spec = importlib.util.spec_from_file_location("real_games", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("real_games") / "real_games.json"
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out)], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_quick_report_structure(quick_report):
+    report, stdout = quick_report
+    meta = report["meta"]
+    assert meta["quick"] and meta["budgets"] == [100, 300] and meta["peers"] == []
+    assert len(meta["load_average_start"]) == 3 and meta["total_s"] > 0
+    classes = {g["class"] for g in report["games"]}
+    assert classes == {"tabular", "planted_fourier", "additive"}
+    assert sum(g["class"] == "tabular" for g in report["games"]) == 3
+    for g in report["games"]:
+        assert set(g["methods"]) == set(meta["methods"])
+        for method, per_budget in g["methods"].items():
+            assert set(per_budget) == {"100", "300"}
+            for budget, entry in per_budget.items():
+                if "r2" not in entry:  # a method below its smallest budget says why
+                    assert entry["na"].startswith(("n/a", "not run")), (g["key"], method, entry)
+                    continue
+                for key in ("r2", "solver_s", "wall_s", "calls"):
+                    assert math.isfinite(entry[key]), (g["key"], method, budget, key)
+                assert 0 <= entry["solver_s"] <= entry["wall_s"] + 1e-9
+                # distinct model calls never exceed the budget
+                assert 0 < entry["calls"] <= int(budget), (g["key"], method, budget, entry["calls"])
+                assert entry["r2"] <= 1 + 1e-9
+    assert "| tabular (3) | proxyspex |" in report["tables_markdown"]
+    assert "Targets:" in stdout
+
+
+def test_quick_additive_game_is_fit_exactly_by_linear_fits(quick_report):
+    report, _ = quick_report
+    game = next(g for g in report["games"] if g["class"] == "additive")
+    for method in ("linear", "kernelshap", "lasso"):
+        for budget in ("100", "300"):
+            assert game["methods"][method][budget]["r2"] > 0.999, (method, budget)
+    # the summary's margin over the best linear fit is zero there, never below
+    margin = report["summary"]["linear_margin"]["additive"]["proxyspex"]["300"]
+    assert margin["games"] == 1 and abs(margin["mean"]) < 1e-3
+
+
+def test_quick_summary_matches_the_games(quick_report):
+    report, _ = quick_report
+    tab = [g for g in report["games"] if g["class"] == "tabular"]
+    for method in ("proxyspex", "linear"):
+        mean = np.mean([g["methods"][method]["300"]["r2"] for g in tab])
+        assert report["summary"]["mean_r2"]["tabular"][method]["300"]["r2"] == pytest.approx(mean)
+    best = report["summary"]["auto_vs_best"]["tabular"]["300"]
+    assert best["gap"] == pytest.approx(best["best_r2"] - best["auto"])
+
+
+def test_value_store_cache_makes_a_rerun_free(tmp_path):
+    mod = load_module()
+    calls = []
+
+    def model(masks):
+        calls.append(masks.shape[0])
+        return masks.sum(1) * 1.5
+
+    masks = np.random.default_rng(0).random((40, 9)) < 0.5
+    masks[5] = masks[3]  # a repeated mask is evaluated once
+    path = tmp_path / "values.sqlite"
+    store = mod.ValueStore(model, 9, path, "demo-game")
+    first = store(masks)
+    store.close()
+    assert store.model_calls == len(np.unique(masks, axis=0))
+    again = mod.ValueStore(model, 9, path, "demo-game")
+    rec = mod.Recorder(again)
+    np.testing.assert_array_equal(rec(masks), first)
+    again.close()
+    assert again.model_calls == 0 and rec.calls == len(np.unique(masks, axis=0))
+
+
+def test_peer_protocol_masks_round_trip():
+    mod = load_module()
+    masks = np.random.default_rng(1).random((7, 270)) < 0.9
+    np.testing.assert_array_equal(mod.unpack(mod.pack(masks), 7, 270), masks)
