@@ -30,7 +30,7 @@ def omp_path(A: np.ndarray, y: np.ndarray, max_terms: int, A_val: np.ndarray | N
     ym = y.mean()
     r = y - ym
     kmax = int(min(max_terms, P, N - 1))
-    Q = np.zeros((N, kmax))
+    Q = np.zeros((kmax, N))  # orthonormal directions as rows: contiguous products
     validate = A_val is not None
     if validate:
         Vn = np.where(usable, (A_val - mu) / np.where(usable, norms, 1.0), 0.0)
@@ -40,30 +40,49 @@ def omp_path(A: np.ndarray, y: np.ndarray, max_terms: int, A_val: np.ndarray | N
     errors: list[float] = []
     taken = ~usable
     waiting = heredity.initial_waiting() if heredity is not None else None
+    # Only eligible columns are scored: under heredity most of a pool waits for a subset, and
+    # scoring is the cost of every step. Eligible columns live as rows of one contiguous
+    # buffer (a column joins it when heredity releases it), so a step is one product with
+    # the eligible block, not with the whole pool.
+    eligible = ~taken if waiting is None else ~taken & (waiting <= 0)
+    slots = np.zeros(P, dtype=np.int64)
+    count = int(eligible.sum())
+    slots[:count] = np.flatnonzero(eligible)
+    buffer = np.empty((P, N))
+    buffer[:count] = An[:, slots[:count]].T
+    spent = np.zeros(P, dtype=bool)  # slots whose column was taken
     best, best_k = np.inf, 0
     for k in range(kmax):
-        score = np.abs(An.T @ r)
-        score[taken] = -1.0
-        if waiting is not None:
-            score[waiting > 0] = -1.0
-        j = int(np.argmax(score))
-        if score[j] <= 0:
+        if count == 0:
             break
-        h = Q[:, :k].T @ An[:, j]
-        v = An[:, j] - Q[:, :k] @ h
-        h2 = Q[:, :k].T @ v  # re-orthogonalise once for stability
-        v -= Q[:, :k] @ h2
+        score = np.abs(buffer[:count] @ r)
+        score[spent[:count]] = -1.0
+        top = score.max()
+        if top <= 0:
+            break
+        ties = np.flatnonzero(score == top)
+        slot = int(ties[np.argmin(slots[ties])])  # ties go to the lowest column, as a full argmax would
+        j = int(slots[slot])
+        h = Q[:k] @ buffer[slot]
+        v = buffer[slot] - Q[:k].T @ h
+        h2 = Q[:k] @ v  # re-orthogonalise once for stability
+        v -= Q[:k].T @ h2
         h += h2
         nv = np.linalg.norm(v)
         taken[j] = True
+        spent[slot] = True
         if waiting is not None:
-            heredity.release(waiting, j)
+            for i in heredity.release(waiting, j):
+                if not taken[i]:
+                    slots[count] = i
+                    buffer[count] = An[:, i]
+                    count += 1
         if nv < 1e-8:
             continue  # numerically inside the span already
-        Q[:, k] = v / nv
+        Q[k] = v / nv
         selected.append(j)
-        step = Q[:, k] @ r
-        r = r - Q[:, k] * step
+        step = Q[k] @ r
+        r = r - Q[k] * step
         if validate:
             V[:, k] = (Vn[:, j] - V[:, :k] @ h) / nv
             pred_val = pred_val + V[:, k] * step
@@ -105,9 +124,14 @@ class Heredity:
         need = np.ceil(self.strength * self.count).astype(np.int64)
         return np.where(self.count > 0, np.maximum(need, 1), 0)
 
-    def release(self, waiting: np.ndarray, j: int) -> None:
+    def release(self, waiting: np.ndarray, j: int) -> list[int]:
+        """Count ``j`` as chosen; return the terms this makes eligible (their wait reaches 0)."""
+        released = []
         for i in self.unlocks[j]:
             waiting[i] -= 1
+            if waiting[i] == 0:
+                released.append(i)
+        return released
 
 
 def cv_path_length(A: np.ndarray, y: np.ndarray, max_terms: int, folds: int, rng,
@@ -135,3 +159,4 @@ def cv_path_length(A: np.ndarray, y: np.ndarray, max_terms: int, folds: int, rng
     pooled = float(mean_curve[k - 1])
     var = float(np.var(y))
     return k, (1.0 - pooled / var) if var > 0 else 1.0
+
