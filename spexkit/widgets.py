@@ -52,6 +52,20 @@ class WidgetProgress:
         pass
 
 
+def check_holds(predicted: float, actual: float, full: float, tolerance: float = 0.2) -> bool:
+    """Whether a surrogate's counterfactual ``predicted`` is within ``tolerance`` of ``actual``.
+
+    Measured on the change from the full input (``full``, the surrogate's value with nothing
+    removed), so that a large constant does not make every check pass; a change near zero
+    is judged against the larger of the two changes.
+
+    >>> check_holds(-0.6, -0.665, 1.0), check_holds(-0.232, -0.665, 1.0)
+    (True, False)
+    """
+    scale = max(abs(actual - full), abs(predicted - full), 1e-12)
+    return abs(predicted - actual) <= tolerance * scale
+
+
 class ExplainerWidget(ipywidgets.VBox):
     """The widget every lens builds on; it is the ipywidgets box to display.
 
@@ -89,6 +103,8 @@ class ExplainerWidget(ipywidgets.VBox):
 
     title = "spexkit"
     unit = "queries"
+    #: a counterfactual check holds within this share of the model's change (see :func:`check_holds`)
+    check_tolerance = 0.2
     #: the degree slider's start when neither ``max_degree`` nor ``max_order`` is given
     default_max_degree = 3
     #: draw :meth:`plot_players` after the figure's layout (text that wraps at the axes' width)
@@ -221,7 +237,12 @@ class ExplainerWidget(ipywidgets.VBox):
         self.check_button.disabled = not options
 
     def check(self, term: Sequence[int]) -> dict:
-        """Remove exactly ``term``'s players on the real model; compare with the surrogate."""
+        """Remove exactly ``term``'s players on the real model; compare with the surrogate.
+
+        The check *holds* when the surrogate's prediction is within :attr:`check_tolerance`
+        (20 %) of the model's change from the full input; when it does not, the widget says
+        how to tighten the surrogate.
+        """
         if self.result is None or self.game is None:
             raise RuntimeError("run the explanation first")
         term = [int(i) for i in term]
@@ -230,9 +251,13 @@ class ExplainerWidget(ipywidgets.VBox):
         predicted = float(self.result.predict(mask)[0])
         actual = float(self.evaluate(self.game, term))
         full = float(self.result.predict(np.ones((1, self.game.n_players), dtype=bool))[0])
+        holds = check_holds(predicted, actual, full, self.check_tolerance)
         names = ", ".join(self.result.display_labels[i] for i in term)
+        verdict = ("holds" if holds else
+                   f"does not hold (more than {self.check_tolerance:.0%} off): raise the budget "
+                   f"(e.g. to {2 * int(self.budget.value)}) or choose method 'auto'")
         self.check_result.value = (
             f"<b>Removing {names}</b>: surrogate predicts {predicted:.4f}, the model gives "
-            f"{actual:.4f} (surrogate with nothing removed: {full:.4f})"
+            f"{actual:.4f} (surrogate with nothing removed: {full:.4f}). The check {verdict}."
         )
-        return {"removed": term, "predicted": predicted, "actual": actual}
+        return {"removed": term, "predicted": predicted, "actual": actual, "holds": holds}

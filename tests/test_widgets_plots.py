@@ -23,6 +23,25 @@ def test_widget_run_and_counterfactual_check(game):
     out = w.check(term)
     assert out["actual"] == pytest.approx(out["predicted"], abs=1e-6)
     assert "Removing" in w.check_result.value
+    assert out["holds"] and "The check holds" in w.check_result.value
+
+
+def test_a_check_that_does_not_hold_says_what_to_do(game):
+    # 60 samples of a 40-player game: the linear surrogate misses the planted pairs
+    w = ExplainerWidget(game=lambda: game, method="lime", budget=60, max_degree=1)
+    w.run()
+    worst = max(((t,) for t in range(40)), key=lambda t: abs(w.check(t)["predicted"] - w.check(t)["actual"]))
+    out = w.check(worst)
+    assert not out["holds"]
+    assert "does not hold" in w.check_result.value and "120" in w.check_result.value and "auto" in w.check_result.value
+
+
+def test_check_holds_is_relative_to_the_change_from_the_full_input():
+    from spexkit.widgets import check_holds
+
+    assert check_holds(101.0, 100.9, 100.0)  # 0.1 off a change of 0.9: holds
+    assert not check_holds(100.5, 101.0, 100.0)  # 0.5 off a change of 1.0
+    assert check_holds(5.0, 5.0, 5.0)  # no change, predicted exactly
 
 
 def test_widget_shows_errors_instead_of_raising():
