@@ -194,6 +194,7 @@ def spex(
     z_threshold: float = 5.0,
     agreement: float = 0.5,
     max_rounds: int = 50,
+    robust: bool = True,
     keep: float | None = None,
 ) -> Interactions:
     """Sparse Fourier transform of a game by SPEX.
@@ -213,12 +214,20 @@ def spex(
     z_threshold : a term is accepted when its coefficient exceeds z standard errors of the
         current residual.
     agreement : largest relative disagreement between the per-group estimates of a term.
+    max_rounds : most peeling rounds per stage.
+    robust : when plain peeling leaves energy it cannot explain (noise, or terms colliding in
+        every group), continue with the noise-robust stage: noise-aware acceptance tests,
+        longer Chase lists, re-decoding of colliding bins and a final least squares over every
+        term accepted on the way (docs/design.md section 5). No extra queries; results that
+        plain peeling gets exactly are returned unchanged.
     keep : unused (SPEX masks keep each part with probability 1/2 by design); giving it warns.
 
     Returns
     -------
     Interactions in the Fourier basis; metadata holds queries, the design, bins resolved per
-    round, residual energy and timings.
+    round (``rounds``, each marked with its stage), residual energy, timings and ``robust``:
+    whether the robust stage ran, its rounds, collisions re-decoded, its noise estimate and
+    the final regression (``pool``: terms ever accepted, ``kept``, ``pruned``).
 
     Examples
     --------
@@ -243,7 +252,8 @@ def spex(
     state = _BinState(design, values)
     # Decoding works on small matrices: one BLAS thread is faster than contended many.
     with threadpool_limits(1):
-        idx, coef, rounds = _peel(state, design, chase_bits, z_threshold, agreement, max_rounds)
+        idx, coef, rounds, robust_info = _peel(state, design, chase_bits, z_threshold, agreement, max_rounds,
+                                               robust=robust)
     t3 = time.perf_counter()
 
     resid = state.sample_energy(state.R)
@@ -260,6 +270,7 @@ def spex(
             "bch_m": design.code.m,
         },
         "rounds": rounds,
+        "robust": robust_info,
         "residual_energy": resid,
         "residual_fraction": fraction,
         "noise_std_estimate": float(np.sqrt(resid / max(state.n_samples - len(coef), 1))),
@@ -277,8 +288,41 @@ def spex(
     return Interactions(idx, coef, n, basis="fourier", labels=ev.game.labels, metadata=meta)
 
 
+# Noise-robust decoding (docs/design.md section 5). Plain peeling (``_peel_plain``) runs first
+# and is untouched: it is exact without noise. Only when it leaves energy it cannot explain does
+# the robust stage (``_peel_robust``) continue from its support.
+
+#: z of the tests that compare one group's estimate, or one bin's energy, with the noise.
+Z_NOISE = 3.0
+#: Extra Chase bits of the robust stage's levels, tried in turn while no term is accepted.
+ROBUST_CHASE_LEVELS = (0, 3, 6)
+#: Most keys of significant bins re-decoded per stall by _resolve_collisions.
+MAX_HOT_KEYS = 16
+
+
 def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agreement: float,
-          max_rounds: int):
+          max_rounds: int, robust: bool = True) -> tuple[np.ndarray, np.ndarray, list, dict]:
+    """Plain peeling, then (if energy is left and ``robust``) the noise-robust stage."""
+    start_energy = state.sample_energy(state.U)
+    support, coef, rounds = _peel_plain(state, design, chase_bits, z, agreement, max_rounds)
+    info: dict = {"ran": False}
+    if robust and state.sample_energy(state.R) > 1e-24 * max(start_energy, 1e-300):
+        support, coef, more, info = _peel_robust(state, design, support, chase_bits, z, agreement, max_rounds)
+        rounds += more
+    if support.shape[0]:
+        # Exactly-fitted ghosts end at round-off level; drop them with the noise-level terms.
+        sigma = np.sqrt(state.sample_energy(state.R) / max(state.n_samples, 1))
+        floor = 1e-9 * np.abs(coef).max() + z * sigma / np.sqrt(state.n_samples)
+        keep = np.abs(coef) > floor
+        if not keep.all():
+            support = support[keep]
+            coef, _ = state.fit(support)
+    return support, coef, rounds, info
+
+
+def _peel_plain(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agreement: float,
+                max_rounds: int):
+    """Peeling with thresholds set by the RMS of the residual (exact on noiseless sparse games)."""
     n = design.n_players
     code = design.code
     support = np.zeros((0, 0), dtype=np.int64)
@@ -292,20 +336,18 @@ def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agree
         if resid <= 1e-24 * max(start_energy, 1e-300):
             break
         threshold = z * sigma / np.sqrt(state.n_samples)
-        cand = _candidates(state, design, code, chase_bits, threshold)
+        cand, _ = _candidates(state, design, code, chase_bits, threshold**2)
         if cand.shape[0]:
-            # Drop candidates already in the support.
             # Terms already in the support, or pruned twice, are not proposed again: a pruned
             # term re-accepted every round would otherwise cycle until max_rounds. (Once is
             # forgiven: early thresholds are high while much signal is still unexplained.)
             blocked = {t for t, times in pruned.items() if times >= 2}
             known = set(_terms.to_tuples(support, n)) | blocked
-            cand_t = _terms.to_tuples(cand, n)
-            fresh = np.array([t not in known for t in cand_t], dtype=bool)
+            fresh = np.array([t not in known for t in _terms.to_tuples(cand, n)], dtype=bool)
             cand = cand[fresh]
-        accepted = _verify(state, design, cand, threshold, agreement) if cand.shape[0] else cand
+        accepted = _verify_plain(state, design, cand, threshold, agreement) if cand.shape[0] else cand
         unresolved = int(sum((np.mean(r * r, axis=0) > (threshold**2)).sum() for r in state.R))
-        rounds.append({"accepted": int(accepted.shape[0]), "bins_above_noise": unresolved,
+        rounds.append({"stage": "plain", "accepted": int(accepted.shape[0]), "bins_above_noise": unresolved,
                        "residual_energy": resid})
         if accepted.shape[0] == 0:
             break
@@ -320,25 +362,304 @@ def _peel(state: _BinState, design: SpexDesign, chase_bits: int, z: float, agree
                 pruned[t] = pruned.get(t, 0) + 1
             support = support[~weak]
             coef, _ = state.fit(support)
-    if support.shape[0]:
-        # Exactly-fitted ghosts end at round-off level; drop them with the noise-level terms.
-        sigma = np.sqrt(state.sample_energy(state.R) / max(state.n_samples, 1))
-        floor = 1e-9 * np.abs(coef).max() + z * sigma / np.sqrt(state.n_samples)
-        keep = np.abs(coef) > floor
-        if not keep.all():
-            support = support[keep]
-            coef, _ = state.fit(support)
     return support, coef, rounds
 
 
-def _candidates(state: _BinState, design: SpexDesign, code: BCHCode, chase_bits: int,
-                threshold: float) -> np.ndarray:
-    """Decode every bin above the noise; return unique verified-by-hash supports (padded)."""
+def _noise_sigma(state: _BinState) -> float:
+    """Std of one sample's noise, from the median bin, so that unexplained terms barely bias it.
+
+    Under noise alone each weighted bin energy M_c * mean_p R_c[p, j]^2 is sigma^2 chi2_D / D;
+    the median over bins ignores the (fewer than half) bins that still hold unexplained terms.
+    Capped by the RMS of the residual.
+    """
+    d = state.R[0].shape[0]
+    rms = np.sqrt(state.sample_energy(state.R) / max(state.n_samples, 1))
+    e = np.concatenate([m * np.mean(r * r, axis=0) for m, r in zip(state.sizes, state.R)])
+    median_chi2 = (1.0 - 2.0 / (9.0 * d)) ** 3  # of chi2_D / D (Wilson-Hilferty)
+    return float(min(rms, np.sqrt(np.median(e) / median_chi2)))
+
+
+def _group_estimates(state: _BinState, design: SpexDesign, idx: np.ndarray,
+                     coef: np.ndarray | None = None) -> np.ndarray:
+    """Per-group estimates (C, s) of each term's coefficient from its own bin in each group.
+
+    With ``coef`` (terms already fitted) a group's estimate is coef + the term's projection
+    of that group's residual: what the group alone would say, every other term held fixed.
+    """
+    chi = 1.0 - 2.0 * _masks.parity(design.delays, idx)  # (D, s)
+    est = np.stack([np.einsum("ps,ps->s", chi, r[:, _masks.hash_bins(h, idx)]) / chi.shape[0]
+                    for h, r in zip(design.hashes, state.R)])
+    return est if coef is None else est + coef[None, :]
+
+
+def _consistency(state: _BinState, per_group: np.ndarray, est: np.ndarray, sigma: float,
+                 agreement: float) -> np.ndarray:
+    """How far each term's per-group estimates stray from ``est`` (> 1: too far).
+
+    Allowed: a relative disagreement ``agreement`` (terms sharing a bin leak into each other's
+    estimates) plus Z_NOISE standard errors of one group's estimate under the noise alone. A
+    group that sees the opposite sign disagrees however small the term.
+    """
+    d = state.R[0].shape[0]
+    se = sigma / np.sqrt(d * state.sizes)[:, None]  # (C, 1)
+    allowed = agreement * np.abs(est)[None, :] + Z_NOISE * se + 1e-300
+    ratio = np.abs(per_group - est[None, :]) / allowed
+    ratio[np.sign(per_group) != np.sign(est)[None, :]] = np.inf
+    return ratio.max(axis=0)
+
+
+def _peel_robust(state: _BinState, design: SpexDesign, support: np.ndarray, chase_bits: int, z: float,
+                 agreement: float, max_rounds: int):
+    """Continue peeling from ``support`` with noise-aware tests, longer Chase lists, collision
+    re-decoding and a final regression over every term accepted on the way."""
     n = design.n_players
-    found = []
+    code = design.code
+    d = design.n_delays
+    root_n = np.sqrt(state.n_samples)
+    start_energy = state.sample_energy(state.U)
+    coef = state.fit(support)[0] if support.shape[0] else np.zeros(0)
+    rounds: list[dict] = []
+    info = {"ran": True, "start_terms": int(support.shape[0]), "collisions_resolved": 0,
+            "final_regression": None}
+    pruned: dict[tuple[int, ...], tuple[int, float]] = {}
+    ever = [support]
+    level = 0
+    for _ in range(max_rounds):
+        resid = state.sample_energy(state.R)
+        if resid <= 1e-24 * max(start_energy, 1e-300):
+            break
+        sigma = _noise_sigma(state)
+        threshold = z * sigma / root_n
+        # A bin is worth decoding when its energy is significantly above the noise's
+        # (chi2_D / D has sd sqrt(2 / D)). The first level decodes every bin above the
+        # coefficient threshold, as plain peeling does: the noise estimate is inflated while
+        # most bins still hold terms. Longer Chase lists go to the significant bins only.
+        noisy_bin = sigma**2 / state.sizes * (1.0 + Z_NOISE * np.sqrt(2.0 / d))
+        floors = np.full(len(state.sizes), threshold**2) if level == 0 else noisy_bin
+        bits = chase_bits + ROBUST_CHASE_LEVELS[level]
+        cand, source = _candidates(state, design, code, bits, floors)
+        if cand.shape[0]:
+            # A term pruned twice is blocked until the residual has halved since (by then the
+            # picture that pruned it has changed).
+            blocked = {t for t, (times, e) in pruned.items() if times >= 2 and resid > 0.5 * e}
+            known = set(_terms.to_tuples(support, n)) | blocked
+            fresh = np.array([t not in known for t in _terms.to_tuples(cand, n)], dtype=bool)
+            cand, source = cand[fresh], source[fresh]
+        accepted = _verify(state, design, cand, source, sigma, z, agreement) if cand.shape[0] else cand
+        significant = int(sum((np.mean(r * r, axis=0) > f).sum() for r, f in zip(state.R, noisy_bin)))
+        rounds.append({"stage": "robust", "chase_bits": bits, "accepted": int(accepted.shape[0]),
+                       "bins_above_noise": significant, "residual_energy": resid, "noise_std": sigma})
+        if accepted.shape[0] == 0:
+            if level + 1 < len(ROBUST_CHASE_LEVELS) and significant:
+                level += 1
+                continue
+            # Stalled: re-decode colliding terms, else refit everything ever accepted.
+            if support.shape[0]:
+                new = _resolve_collisions(state, design, support, coef, chase_bits, sigma, z, agreement)
+                if new is not None:
+                    info["collisions_resolved"] += 1
+                    support = new
+                    ever.append(support)
+                    coef, _ = state.fit(support)
+                    level = 0
+                    continue
+                new, new_coef, final = _final_regression(state, _terms.stack(ever + [support], n), support, z)
+                info["final_regression"] = final
+                changed = set(_terms.to_tuples(new, n)) != set(_terms.to_tuples(support, n))
+                support, coef = new, new_coef
+                if changed:
+                    level = 0
+                    continue
+            break
+        level = 0
+        ever.append(accepted)
+        support = np.unique(_terms.stack([support, accepted], n), axis=0)
+        coef, _ = state.fit(support)
+        # Prune terms the joint fit drives into the noise, and the one term whose groups
+        # disagree most (a ghost: its source bin wants it, the other groups do not).
+        sigma = _noise_sigma(state)
+        drop = np.abs(coef) <= z * sigma / root_n
+        if support.shape[0] > 1:
+            bad = _consistency(state, _group_estimates(state, design, support, coef), coef, sigma, agreement)
+            worst = int(np.argmax(bad))
+            drop[worst] |= bool(bad[worst] > 1)
+        if drop.any() and not drop.all():
+            energy = state.sample_energy(state.R)
+            for t in _terms.to_tuples(support[drop], n):
+                pruned[t] = (pruned.get(t, (0, 0.0))[0] + 1, energy)
+            support = support[~drop]
+            coef, _ = state.fit(support)
+    info["rounds"] = len(rounds)
+    info["noise_std"] = _noise_sigma(state)
+    return support, coef, rounds, info
+
+
+def _resolve_collisions(state: _BinState, design: SpexDesign, support: np.ndarray, coef: np.ndarray,
+                        chase_bits: int, sigma: float, z: float, agreement: float) -> np.ndarray | None:
+    """Re-decode the bins of terms that collide in every group; an improved support, or None.
+
+    Two terms that share their bin in every group (likely when there are few bins) are seen
+    only as one mixture a·χ1 + b·χ2 over the delays. Without noise the signs follow the larger
+    term, which peeling then removes; with noise, when |a| ≈ |b|, half the delays carry
+    |a ± b| ≈ 0 and their signs are coin flips, so near-miss terms (ghosts) get accepted in
+    their place and the pair is never decoded. Each suspect key of bins (one that holds
+    several support terms, or whose bins all still hold significant energy) is decoded afresh
+    by :func:`_decode_key`, with its terms put back (and the terms that share all of its bins
+    but one, where their groups disagree: ghosts of the key's terms). The new set replaces
+    them when the fit's residual energy + (z σ)² per term drops by more than (z σ)².
+    """
+    import itertools
+
+    n = design.n_players
+    n_groups = len(design.hashes)
+    d = design.n_delays
+    keys = np.stack([_masks.hash_bins(h, support) for h in design.hashes], axis=1)
+    uniq, counts = np.unique(keys, axis=0, return_counts=True)
+    todo = [tuple(k) for k in uniq[counts >= 2].tolist()]
+    noisy_bin = sigma**2 / state.sizes * (1.0 + Z_NOISE * np.sqrt(2.0 / d))
+    energy = [m * np.mean(r * r, axis=0) for m, r in zip(state.sizes, state.R)]
+    hot = [np.flatnonzero(e > m * f) for e, m, f in zip(energy, state.sizes, noisy_bin)]
+    if all(h.size for h in hot):
+        # Keys whose bins all hold significant energy, the most energetic first (bounded: each
+        # costs a few thousand decodes).
+        combos = sorted(itertools.product(*[h.tolist() for h in hot]),
+                        key=lambda k: -sum(e[j] for e, j in zip(energy, k)))
+        todo += [k for k in combos[:MAX_HOT_KEYS] if k not in todo]
+    if not todo:
+        return None
+    chi = 1.0 - 2.0 * _masks.parity(design.delays, support)
+    shaky = _consistency(state, _group_estimates(state, design, support, coef), coef, sigma, agreement) > 1
+    margin = (z * sigma) ** 2
+    score0 = state.sample_energy(state.R) + margin * support.shape[0]
+    need = n_groups - 1 if n_groups >= 3 else n_groups
+    for key in todo:
+        match = keys == np.array(key)[None, :]  # (s, C)
+        near = match.all(axis=1) | ((match.sum(axis=1) >= need) & shaky)
+        back = np.stack([chi[:, near & match[:, c]] @ coef[near & match[:, c]] for c in range(n_groups)])
+        vec = np.stack([r[:, j] for r, j in zip(state.R, key)]) + back
+        chosen = _decode_key(design, state.sizes, vec, np.array(key), set(_terms.to_tuples(support[~near], n)),
+                             chase_bits + 3, chase_bits + 6, chase_bits + 9, margin)
+        if chosen is None:
+            continue
+        trial = np.unique(_terms.stack([support[~near], chosen], n), axis=0)
+        tcoef, _ = state.fit(trial)
+        weak = np.abs(tcoef) <= z * sigma / np.sqrt(state.n_samples)
+        while weak.any() and not weak.all():
+            trial = trial[~weak]
+            tcoef, _ = state.fit(trial)
+            weak = np.abs(tcoef) <= z * sigma / np.sqrt(state.n_samples)
+        if state.sample_energy(state.R) + margin * trial.shape[0] < score0 - margin:
+            return trial
+        state.fit(support)
+    return None
+
+
+def _decode_key(design: SpexDesign, sizes: np.ndarray, vec: np.ndarray, key: np.ndarray, known: set,
+                chase_bits: int, group_chase_bits: int, mean_chase_bits: int, margin: float,
+                beam: int = 4) -> np.ndarray | None:
+    """The set of at most t + 1 terms of one bin key that best explains its groups' vectors.
+
+    ``vec`` (C, D) holds the key's bin in every group over the delays. Terms that share the
+    key are seen alike by every group, so their weighted least squares fit on all the groups
+    is the fit of the groups' weighted mean vector, which also has the least noise. A beam
+    search grows sets one term at a time: each set's residual mean vector is decoded for the
+    next term, and only decoded terms that hash to ``key`` in every group (and are not in
+    ``known``) count. The first step decodes the mean with the longest Chase list
+    (``mean_chase_bits``: when two terms nearly cancel on half the delays every pattern over
+    those may be needed) and each group's vector with ``group_chase_bits``, and keeps every
+    single term (one term of such a pair explains little alone); later steps keep ``beam``
+    sets. Returns the set minimising residual energy + ``margin`` per term, or None when no
+    set beats the empty one.
+    """
+    n = design.n_players
+    code = design.code
+    d = design.n_delays
+    total = sizes.sum()
+    mean = sizes @ vec / total  # (D,)
+    best_set, best_score = None, total * float(mean @ mean)
+    nodes = [(np.zeros((0, 0), dtype=np.int64), mean)]
+    seen: set = set()
+    for depth in range(design.max_degree + 1):
+        if depth == 0:
+            synd = np.concatenate([_chase_syndromes(mean[None, :], mean_chase_bits).reshape(-1, d - 1),
+                                   _chase_syndromes(vec, group_chase_bits).reshape(-1, d - 1)])
+        else:
+            synd = _chase_syndromes(np.stack([res for _, res in nodes]), chase_bits).reshape(-1, d - 1)
+        errors, ok = code.decode(synd)
+        if not ok.any():
+            break
+        cand = np.unique(_terms.as_term_matrix(errors[ok], n), axis=0)
+        hb = np.stack([_masks.hash_bins(h, cand) for h in design.hashes], axis=1)
+        fresh = np.array([t not in known for t in _terms.to_tuples(cand, n)], dtype=bool)
+        cand = cand[(hb == key[None, :]).all(axis=1) & fresh]
+        if not cand.shape[0]:
+            break
+        ctup = _terms.to_tuples(cand, n)
+        children = []
+        for members, _ in nodes:
+            have = set(_terms.to_tuples(members, n))
+            for g in range(cand.shape[0]):
+                tkey = tuple(sorted(have | {ctup[g]}))
+                if ctup[g] in have or tkey in seen:
+                    continue
+                seen.add(tkey)
+                trial = _terms.stack([members, cand[g : g + 1]], n)
+                x = 1.0 - 2.0 * _masks.parity(design.delays, trial)  # (D, k)
+                res = mean - x @ np.linalg.lstsq(x, mean, rcond=None)[0]
+                children.append((total * float(res @ res), trial, res))
+        if not children:
+            break
+        children.sort(key=lambda c: c[0])
+        width = 32 if depth == 0 else beam
+        for rss, trial, _ in children[:width]:
+            if rss + margin * trial.shape[0] < best_score:
+                best_set, best_score = trial, rss + margin * trial.shape[0]
+        nodes = [(trial, res) for _, trial, res in children[:width]]
+    return best_set
+
+
+def _final_regression(state: _BinState, pool: np.ndarray, support: np.ndarray,
+                      z: float) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Least squares over every term ever accepted, then backward elimination of the weak ones.
+
+    Uses the samples already queried (in the bin domain); the noise level comes from the
+    residual of the model being pruned. With a pool of more than half as many terms as
+    samples, ``support`` is kept as it is.
+    """
+    pool = np.unique(pool, axis=0)
+    info = {"pool": int(pool.shape[0]), "kept": None, "pruned": None}
+    if pool.shape[0] > state.n_samples // 2:
+        info["skipped"] = "pool too large for the samples"
+        return support, state.fit(support)[0], info
+    coef, _ = state.fit(pool)
+    idx = pool
+    root_n = np.sqrt(state.n_samples)
+    while idx.shape[0]:
+        sigma = np.sqrt(state.sample_energy(state.R) / max(state.n_samples - idx.shape[0], 1))
+        keep = np.abs(coef) > 1e-9 * np.abs(coef).max() + z * sigma / root_n
+        if keep.all():
+            break
+        idx = idx[keep]
+        coef, _ = state.fit(idx) if idx.shape[0] else (np.zeros(0), None)
+    info["kept"] = int(idx.shape[0])
+    info["pruned"] = info["pool"] - info["kept"]
+    return idx, coef, info
+
+
+def _candidates(state: _BinState, design: SpexDesign, code: BCHCode, chase_bits: int,
+                floors) -> tuple[np.ndarray, np.ndarray]:
+    """Decode every bin above the noise; return unique supports that re-hash to their own bin.
+
+    Returns (cand, source): the padded index matrix and a bool (s, C) matrix telling which
+    groups proposed each candidate (their estimates are biased: the decoder matched them).
+    """
+    n = design.n_players
+    n_groups = len(design.hashes)
+    found, groups = [], []
+    floors = np.broadcast_to(np.asarray(floors, dtype=np.float64), (n_groups,))
     for c, (h, r) in enumerate(zip(design.hashes, state.R)):
         energy = np.mean(r * r, axis=0)
-        bins = np.flatnonzero(energy > threshold**2)
+        bins = np.flatnonzero(energy > floors[c])
         if bins.size == 0:
             continue
         synd = _chase_syndromes(r[:, bins].T, chase_bits)  # (B, V, D-1)
@@ -352,13 +673,52 @@ def _candidates(state: _BinState, design: SpexDesign, code: BCHCode, chase_bits:
         own = bins[rows // V]
         good = _masks.hash_bins(h, idx) == own
         found.append(idx[good])
+        groups.append(np.full(int(good.sum()), c))
     if not found:
-        return np.zeros((0, 0), dtype=np.int64)
+        return np.zeros((0, 0), dtype=np.int64), np.zeros((0, n_groups), dtype=bool)
     stacked = _terms.stack(found, n)
-    return np.unique(stacked, axis=0) if stacked.shape[0] else stacked
+    if not stacked.shape[0]:
+        return stacked, np.zeros((0, n_groups), dtype=bool)
+    cand, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    source = np.zeros((cand.shape[0], n_groups), dtype=bool)
+    source[inverse.ravel(), np.concatenate(groups)] = True
+    return cand, source
 
 
-def _verify(state: _BinState, design: SpexDesign, cand: np.ndarray, threshold: float,
+def _verify(state: _BinState, design: SpexDesign, cand: np.ndarray, source: np.ndarray, sigma: float,
+            z: float, agreement: float) -> np.ndarray:
+    """Keep candidates whose per-group estimates agree and stand out of the noise (robust stage).
+
+    ``source`` (s, C) marks the groups whose bins proposed each candidate. The decoder fitted
+    those bins' signs, noise included, so a candidate's estimate there is biased away from
+    zero (a ghost decoded from pure noise still "explains" its own bin). Its significance is
+    therefore also tested on the other groups alone, Z_NOISE standard errors; with every group
+    a source, on all of them.
+    """
+    d = state.R[0].shape[0]
+    per_group = _group_estimates(state, design, cand)  # (C, s)
+    est = state.sizes @ per_group / state.sizes.sum()  # the least squares estimate over its bins
+    bad = _consistency(state, per_group, est, sigma, agreement)
+    held = ~source.T  # (C, s)
+    held[:, ~held.any(axis=0)] = True
+    m = state.sizes[:, None] * held
+    est_held = (m * per_group).sum(axis=0) / m.sum(axis=0)
+    se_held = sigma / np.sqrt(d * m.sum(axis=0))
+    ok = ((np.abs(est) > z * sigma / np.sqrt(state.n_samples)) & (np.abs(est_held) > Z_NOISE * se_held)
+          & (bad <= 1))
+    if not ok.any():
+        return cand[:0]
+    chosen = cand[ok]
+    # Strongest (in its weakest group) first, and at most one new term per bin key: two
+    # candidates from one multiton are often the true term and a ghost of it.
+    order = np.argsort(-np.abs(per_group[:, ok]).min(axis=0), kind="stable")
+    chosen = chosen[order]
+    key = np.stack([_masks.hash_bins(h, chosen) for h in design.hashes], axis=1)
+    _, first = np.unique(key, axis=0, return_index=True)
+    return chosen[np.sort(first)]
+
+
+def _verify_plain(state: _BinState, design: SpexDesign, cand: np.ndarray, threshold: float,
             agreement: float) -> np.ndarray:
     """Keep candidates whose per-group coefficient estimates agree and exceed the threshold."""
     chi = 1.0 - 2.0 * _masks.parity(design.delays, cand)  # (D, s)
