@@ -538,7 +538,7 @@ def _resolve_collisions(state: _BinState, design: SpexDesign, support: np.ndarra
         back = np.stack([chi[:, near & match[:, c]] @ coef[near & match[:, c]] for c in range(n_groups)])
         vec = np.stack([r[:, j] for r, j in zip(state.R, key)]) + back
         chosen = _decode_key(design, state.sizes, vec, np.array(key), set(_terms.to_tuples(support[~near], n)),
-                             chase_bits + 3, chase_bits + 6, chase_bits + 9, margin)
+                             chase_bits + 3, chase_bits + 6, min(chase_bits + 9, (d - 1) // 2), margin)
         if chosen is None:
             continue
         trial = np.unique(_terms.stack([support[~near], chosen], n), axis=0)
