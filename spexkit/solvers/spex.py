@@ -17,6 +17,13 @@ Decoding works in the bin domain only (never on the raw samples again):
 3. accepted terms are refitted jointly by least squares (in the bin domain, which by
    Parseval equals least squares on the queried samples) and subtracted from every group:
    peeling. Repeat until no bin yields a new term.
+
+That plain peeling is exact without noise. When it leaves energy it cannot explain (noise near
+the smallest budget, or two terms sharing their bin in every group), a noise-robust stage
+continues from its support, with no extra queries: a noise level from the median bin,
+acceptance tests against it (including on the groups that did not propose a candidate),
+longer Chase lists on significant bins, re-decoding of colliding bins from the groups' mean,
+and a final least squares with backward elimination over every term accepted on the way.
 """
 
 from __future__ import annotations
