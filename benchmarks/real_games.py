@@ -952,7 +952,7 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="0", help="solver seeds, comma-separated (R² is their mean)")
     p.add_argument("--points", type=int, default=3, help="test points per tabular model")
     p.add_argument("--instances", type=int, default=3, help="instances per planted class")
-    p.add_argument("--reviews", type=int, default=3, help="review games (25-30 words)")
+    p.add_argument("--reviews", type=int, default=2, help="review games (25-30 words)")
     p.add_argument("--draws", default="0,1", help="component-game draws (as in heads.py --only-draws)")
     p.add_argument("--holdout", type=int, default=None, help="held-out masks (default 500; LLM games 300)")
     p.add_argument("--peer-python", default=None, help="a Python with shapiq==1.4.1, lightgbm, shap and lime")

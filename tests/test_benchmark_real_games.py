@@ -18,6 +18,7 @@ SCRIPT = ROOT / "benchmarks" / "real_games.py"
 def load_module():
     spec = importlib.util.spec_from_file_location("real_games", SCRIPT)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules["real_games"] = mod  # its dataclasses look their module up while it loads
     spec.loader.exec_module(mod)
     return mod
 
