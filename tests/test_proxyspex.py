@@ -403,3 +403,20 @@ def test_linear_fit_uses_the_selection_s_folds():
         _, err = omp_path(X[train], values[train], 30, X[val], values[val], patience=60)
         errs.append(np.concatenate([err, np.full(60, err[-1])])[:k][-1])
     assert np.isclose(1 - np.mean(errs) / np.var(values), r2)
+
+
+def test_auto_falls_back_to_spex_only_for_games_sampled_near_half():
+    # A pure Fourier game: the first stage is poor. At keep 1/2 SPEX gets the rest; at keep 0.8
+    # (a prompt) SPEX's half-kept masks are off the distribution asked about: no fallback.
+    import warnings
+
+    from spexkit.solvers.auto import auto
+
+    game = planted_game(300, 15, 3, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        half = auto(game, budget=1200, max_degree=3, seed=0).metadata["auto"]
+        prompt = auto(game, budget=1200, max_degree=3, seed=0, keep=0.8).metadata["auto"]
+    assert half["chosen"] == "spex" and "spex" in [s["method"] for s in half["stages"]]
+    assert prompt["chosen"] == "proxyspex" and "spex" not in [s["method"] for s in prompt["stages"]]
+    assert prompt["stages"][0]["decision"] in ("target reached", "budget spent") or len(prompt["stages"]) > 1

@@ -1,8 +1,9 @@
 """Demo of the feature lens: which words of a movie review make SmolLM2 call it positive.
 
 Runs SmolLM2-135M-Instruct (offline) on a bundled review inside an instruction template,
-explains the margin logit("positive") - logit("negative") with ProxySPEX, prints the top
-interactions, checks the strongest one on the real model, and writes a PNG (segments
+explains the margin logit("positive") - logit("negative") with ``method="auto"`` (ProxySPEX
+here), prints the top interactions, checks the strongest one on the real model (whether the
+surrogate's prediction holds within 20% of the model's change), and writes a PNG (segments
 coloured by Shapley value, top interactions, interaction network).
 
     python -m lenses.features.demo [--budget 300] [--out features_demo.png]
@@ -17,8 +18,9 @@ import time
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lenses.features.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=300, help="model queries (default 300: a few minutes on 2 cores)")
-    parser.add_argument("--method", default="proxyspex", help="solver (default proxyspex)")
-    parser.add_argument("--max-degree", type=int, default=3)
+    parser.add_argument("--method", default="auto", help="solver (default auto: ProxySPEX, or a linear fit when "
+                        "cross-validation prefers it)")
+    parser.add_argument("--max-degree", type=int, default=None, help="highest order (default: the method's, 4 for ProxySPEX)")
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default="smollm2")
@@ -29,6 +31,7 @@ def main(argv=None) -> int:
 
     import spexkit
     from spexkit import plots
+    from spexkit.widgets import check_holds
 
     from .examples import REVIEW, SENTIMENT_TEMPLATE
     from .lens import FeatureLens
@@ -60,8 +63,11 @@ def main(argv=None) -> int:
         term = rows[0][0]
         mask = np.ones((1, game.n_players), bool)
         mask[0, list(term)] = False
-        print(f"Counterfactual: remove {mob.label(term)} -> surrogate {float(res.predict(mask)[0]):+.3f}, "
-              f"model {lens.evaluate(game, removed=list(term)):+.3f}")
+        predicted, actual = float(res.predict(mask)[0]), lens.evaluate(game, removed=list(term))
+        holds = check_holds(predicted, actual, float(res.predict(np.ones((1, game.n_players), bool))[0]))
+        print(f"Counterfactual: remove {mob.label(term)} -> surrogate {predicted:+.3f}, model {actual:+.3f}: "
+              + ("the check holds" if holds else "the check does not hold (more than 20% off): "
+                 "raise --budget"))
 
     # The coloured review on top, fitted to the lines it wraps into, the charts right below.
     plots.plot_overview(mob, values=shap, k=args.top, path=args.out,

@@ -39,6 +39,10 @@ from .spex import queries_for, spex
 
 DEFAULT_BUDGET = 2000
 EXACT_MAX_PLAYERS = 12
+#: SPEX's masks keep each part with probability 1/2; the fallback to SPEX is for games whose
+#: ``keep`` is within this of 1/2 (for a prompt at keep 0.8 its masks are off the distribution
+#: the user asked about, and refitting the proxy on them costs faithfulness where it matters)
+SPEX_KEEP_SLACK = 0.1
 #: games whose masks keep at least this share of parts are "near the full set"
 NEAR_FULL_KEEP = 0.85
 
@@ -97,7 +101,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         if cv >= target_r2:
             stages[-1]["decision"] = "target reached"
             break
-        if len(stages) == 1 and cv < 0.9 and left >= spex_floor:
+        if len(stages) == 1 and cv < 0.9 and left >= spex_floor and abs(p_keep - 0.5) <= SPEX_KEEP_SLACK:
             stages[-1]["decision"] = "not hierarchical enough: SPEX with the rest"
             break
         if left <= 0:
