@@ -303,8 +303,10 @@ def spex(
 Z_NOISE = 3.0
 #: Extra Chase bits of the robust stage's levels, tried in turn while no term is accepted.
 ROBUST_CHASE_LEVELS = (0, 3, 6)
-#: Most keys of significant bins re-decoded per stall by _resolve_collisions.
-MAX_HOT_KEYS = 16
+#: Most keys re-decoded per stall by _resolve_collisions, and the least cosine between their
+#: groups' vectors (a mixture of terms that share the key is the same in every group).
+MAX_KEYS = 8
+MIN_KEY_COSINE = 0.5
 #: The robust stage stops when its residual has not dropped 1 % in this many rounds.
 STAGNATION_ROUNDS = 10
 
@@ -540,13 +542,11 @@ def _resolve_collisions(state: _BinState, design: SpexDesign, support: np.ndarra
     todo = [tuple(k) for k in uniq[counts >= 2].tolist()]
     noisy_bin = sigma**2 / state.sizes * (1.0 + Z_NOISE * np.sqrt(2.0 / d))
     energy = [m * np.mean(r * r, axis=0) for m, r in zip(state.sizes, state.R)]
+    # Keys whose bins all hold significant energy (the 16 most energetic bins of each group).
     hot = [np.flatnonzero(e > m * f) for e, m, f in zip(energy, state.sizes, noisy_bin)]
+    hot = [h[np.argsort(-e[h], kind="stable")[:16]] for h, e in zip(hot, energy)]
     if all(h.size for h in hot):
-        # Keys whose bins all hold significant energy, the most energetic first (bounded: each
-        # costs a few thousand decodes).
-        combos = sorted(itertools.product(*[h.tolist() for h in hot]),
-                        key=lambda k: -sum(e[j] for e, j in zip(energy, k)))
-        todo += [k for k in combos[:MAX_HOT_KEYS] if k not in todo]
+        todo += [k for k in itertools.product(*[h.tolist() for h in hot]) if k not in todo]
     if not todo:
         return None
     chi = 1.0 - 2.0 * _masks.parity(design.delays, support)
@@ -554,11 +554,21 @@ def _resolve_collisions(state: _BinState, design: SpexDesign, support: np.ndarra
     margin = (z * sigma) ** 2
     score0 = state.sample_energy(state.R) + margin * support.shape[0]
     need = n_groups - 1 if n_groups >= 3 else n_groups
+    # Terms that share a key are seen alike by every group: only keys whose groups' vectors
+    # point the same way (cosine >= MIN_KEY_COSINE for every pair) are decoded, the most
+    # energetic first, at most MAX_KEYS of them (each costs a few thousand decodes).
+    work = []
     for key in todo:
         match = keys == np.array(key)[None, :]  # (s, C)
         near = match.all(axis=1) | ((match.sum(axis=1) >= need) & shaky)
         back = np.stack([chi[:, near & match[:, c]] @ coef[near & match[:, c]] for c in range(n_groups)])
         vec = np.stack([r[:, j] for r, j in zip(state.R, key)]) + back
+        unit = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-300)
+        if n_groups > 1 and (unit @ unit.T).min() < MIN_KEY_COSINE:
+            continue
+        work.append((-float(state.sizes @ np.sum(vec * vec, axis=1)), key, near, vec))
+    work.sort(key=lambda w: w[0])
+    for _, key, near, vec in work[:MAX_KEYS]:
         chosen = _decode_key(design, state.sizes, vec, np.array(key), set(_terms.to_tuples(support[~near], n)),
                              chase_bits + 3, chase_bits + 6, min(chase_bits + 9, (d - 1) // 2), margin)
         if chosen is None:
