@@ -55,7 +55,7 @@ QUICKSTART_SETTINGS = [
 REVIEW_SETTINGS = [
     ("before (widget): proxyspex, degree 3, 500", "proxyspex", 500, 3),
     ("before (demo): proxyspex, degree 3, 300", "proxyspex", 300, 3),
-    ("now (widget): auto, degree 3, 500", "auto", 500, 3),
+    ("now (widget): auto, degree 4, 500", "auto", 500, 4),
     ("now (demo): auto, 300", "auto", 300, None),
 ]
 

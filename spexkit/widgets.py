@@ -111,7 +111,7 @@ class ExplainerWidget(ipywidgets.VBox):
     players_after_layout = False
 
     def __init__(self, lens: Any = None, *, game: Game | Callable[[], Game] | None = None,
-                 method: str = "proxyspex", budget: int = 1000, max_degree: int | None = None,
+                 method: str = "auto", budget: int = 1000, max_degree: int | None = None,
                  seed: int = 0, top_k: int = 10, title: str | None = None, unit: str | None = None,
                  max_order: int | None = None) -> None:
         w = ipywidgets

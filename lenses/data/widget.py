@@ -108,7 +108,7 @@ class DataWidget(ExplainerWidget):
     unit = "retrainings"
     default_max_degree = 2
 
-    def __init__(self, lens, test_examples=None, *, sources: dict | None = None, method: str = "proxyspex",
+    def __init__(self, lens, test_examples=None, *, sources: dict | None = None, method: str = "auto",
                  budget: int = 300, max_degree: int | None = None, n_test: int = 20,
                  max_order: int | None = None) -> None:
         if not all(hasattr(lens, name) for name in ("dataset", "clone", "load", "game", "group_table")):

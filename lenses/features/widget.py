@@ -37,10 +37,13 @@ class FeatureWidget(ExplainerWidget):
 
     unit = "queries"
     title = "spexkit · prompt features"
+    #: ProxySPEX's own default depth: LLM prompts carry interactions beyond order 3, and a
+    #: surrogate truncated lower misjudges the counterfactual check (benchmarks/first_result.py)
+    default_max_degree = 4
     players_after_layout = True  # the coloured text wraps at the panel's final width
 
     def __init__(self, lens, text: str | None = None, template: str | None = None, *,
-                 method: str = "proxyspex", budget: int = 500, max_degree: int | None = None,
+                 method: str = "auto", budget: int = 500, max_degree: int | None = None,
                  max_order: int | None = None) -> None:
         self._text, self._template = text, template
         self._lenses: dict = {}

@@ -66,7 +66,7 @@ class HeadWidget(ExplainerWidget):
 
     default_max_degree = 2
 
-    def __init__(self, lens, tokens=None, *, method: str = "proxyspex", budget: int = 1000,
+    def __init__(self, lens, tokens=None, *, method: str = "auto", budget: int = 1000,
                  max_degree: int | None = None, positions=None, max_order: int | None = None) -> None:
         self._tokens = tokens
         self.positions = positions
