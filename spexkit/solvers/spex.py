@@ -295,7 +295,7 @@ def spex(
     return Interactions(idx, coef, n, basis="fourier", labels=ev.game.labels, metadata=meta)
 
 
-# Noise-robust decoding (docs/design.md section 5). Plain peeling (``_peel_plain``) runs first
+# Noise-robust decoding (docs/design.md section 6). Plain peeling (``_peel_plain``) runs first
 # and is untouched: it is exact without noise. Only when it leaves energy it cannot explain does
 # the robust stage (``_peel_robust``) continue from its support.
 
@@ -672,7 +672,11 @@ def _final_regression(state: _BinState, pool: np.ndarray, support: np.ndarray,
         if keep.all():
             break
         idx = idx[keep]
-        coef, _ = state.fit(idx) if idx.shape[0] else (np.zeros(0), None)
+        if not idx.shape[0]:
+            state.R = [u.copy() for u in state.U]
+            coef = np.zeros(0)
+            break
+        coef, _ = state.fit(idx)
     info["kept"] = int(idx.shape[0])
     info["pruned"] = info["pool"] - info["kept"]
     return idx, coef, info
