@@ -795,16 +795,18 @@ def targets(report: dict) -> list[dict]:
     s = report["summary"]
     out = []
     for m in ("proxyspex", "auto"):
-        below, total, margins = 0, 0, []
+        below, total, weighted, worst = 0, 0, 0.0, None
         for c in REAL_CLASSES:
             for b, v in s["linear_margin"].get(c, {}).get(m, {}).items():
                 below += v["below"]
                 total += v["games"]
                 if v["mean"] is not None:
-                    margins.append(v["mean"])
+                    weighted += v["mean"] * v["games"]
+                    worst = v["min"] if worst is None else min(worst, v["min"])
         if total:
             out.append({"target": f"{m} ≥ the best linear fit on every real game at every budget",
-                        "value": f"below on {below} of {total} (game, budget) pairs",
+                        "value": f"below on {below} of {total} (game, budget) pairs; mean margin "
+                                 f"{weighted / total:+.3f}, smallest {worst:+.3f}",
                         "met": below == 0})
     gaps = [(c, b, v) for c, per in s["auto_vs_best"].items() for b, v in per.items()]
     if gaps:
@@ -858,10 +860,14 @@ def tables_markdown(report: dict) -> str:
                     cells.append(f"{e['r2']:.3f}" + ("" if e["games"] == e["of"] else f" ({e['games']}/{e['of']})"))
             lines.append(f"| {c} ({n_games}) | {m} | " + " | ".join(cells) + f" | {_f(v[budgets[-1]]['solver_s'], '{:.2f}')} |")
     notes = meta.get("peer_notes", {})
-    if notes:
+    skipped = {(c, m): v[b]["reason"] for c, per in s["mean_r2"].items() for m, v in per.items() for b in budgets
+               if v[b]["reason"] and v[b]["reason"].startswith("not run")}
+    if notes or skipped:
         lines.append("")
+        for (c, m), why in skipped.items():
+            lines.append(f"{m} on {c}: {why}.  ")
         for c, why in notes.items():
-            lines.append(f"Peers on {c}: {why}")
+            lines.append(f"Peers on {c}: {why}.  ")
     lines.append("\nProxySPEX and auto against the best linear fit (max of linear, kernelshap, lime, banzhaf at the "
                  "same budget), game by game: mean margin, smallest margin, games below.\n")
     lines += ["| class | method | " + " | ".join(budgets) + " |", "|---|---|" + "---|" * len(budgets)]
@@ -903,15 +909,38 @@ def tables_markdown(report: dict) -> str:
 def _short(reason):
     if not reason:
         return None
-    return reason.split(":")[0] if reason.startswith("n/a") else reason[:40]
+    return reason.split(":")[0] if reason.startswith(("n/a", "not run")) else reason[:40]
 
 
-def update_docs(markdown: str, meta: dict) -> None:
+DOCS_INTRO = """Every method on the games real models make, at budgets of 100, 300 and 1,000 model calls
+(issue 17). Classes: **tabular** (scikit-learn GBM, MLP and random forest on breast cancer
+(30 features), wine (13) and diabetes (10), three test points each; a masked feature is
+replaced by its training mean; value = log-odds of the predicted class, or the prediction),
+**reviews** (SmolLM2-135M-Instruct's sentiment margin on shipped reviews of 25-30 words,
+feature lens, words kept with probability 0.8), **components** (270 SmolLM2 heads, the draws
+of `heads.py --only-draws`, keep 0.9), and the planted classes **planted_fourier**
+(n = 100, 15 parities of degree <= 3) and **planted_mobius** (n = 100, 30 hierarchical AND
+terms of degree <= 4), noiseless. R² is held out (fresh masks drawn with the game's keep
+probability; the planted games against their truth); "solver s" is wall time minus the time
+spent in the value function; calls are distinct masks. `linear` is `lasso` with
+`max_degree=1`. Peers (shap's KernelExplainer and the lime package read as additive models,
+shapiq 1.4.1's ProxySPEX and SPEX) run in their own venv and ask this process for every
+value, so all methods play the identical value function."""
+
+
+def update_docs(markdown: str, report: dict) -> None:
+    meta = report["meta"]
     text = DOCS.read_text()
     header = "## Real games"
-    body = (f"{header}\n\n`benchmarks/real_games.py` (command: `{meta['command']}`; "
-            f"{meta['total_s'] / 60:.1f} min, load average {meta['load_average_start'][0]:.1f} at the start; "
-            f"JSON: `benchmarks/results/real_games.json`).\n\n{markdown}\n")
+    load = meta["load_average_start"][0], meta.get("load_average_end", [float("nan")])[0]
+    llm = [g for g in report["games"] if g["class"] in LLM_CLASSES]
+    paid = (f" The LLM games paid for {sum(g['model_calls_paid'] for g in llm):,} SmolLM2 calls "
+            f"({sum(g['model_s'] for g in llm) / 60:.0f} min); the rest of their values came from the cache."
+            if llm else "")
+    body = (f"{header}\n\n{DOCS_INTRO}\n\nCommand: `OMP_NUM_THREADS=1 .venv/bin/python {meta['command']}` "
+            f"({meta['total_s'] / 60:.1f} min on {meta['cpu_count']} shared cores, load average {load[0]:.1f} at "
+            f"the start and {load[1]:.1f} at the end; JSON: `benchmarks/results/real_games.json`).{paid}\n\n"
+            f"{markdown}\n")
     if header in text:
         start = text.index(header)
         nxt = text.find("\n## ", start + len(header))
@@ -967,10 +996,23 @@ def main(argv=None) -> int:
     p.add_argument("--heads-cache", default=str(HEADS_CACHE), help="SQLite cache of the component games' values")
     p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/real_games.json)")
     p.add_argument("--update-docs", action="store_true", help='rewrite the "Real games" section of docs/benchmarks.md')
+    p.add_argument("--from-json", default=None, help="rebuild the tables (and with --update-docs the docs "
+                   "section) from a results file, running nothing")
     p.add_argument("--peer-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.peer_worker:
         return peer_worker_main()
+    if args.from_json:  # tables, targets and docs again from a finished run, without running anything
+        report = json.loads(Path(args.from_json).read_text())
+        report["summary"] = summarise(report)
+        report["targets"] = targets(report)
+        report["tables_markdown"] = md = tables_markdown(report)
+        Path(args.from_json).write_text(json.dumps(report, indent=1, default=float))
+        print(md)
+        if args.update_docs:
+            update_docs(md, report)
+            print(f"updated {DOCS}")
+        return 0
     args.games = [c.strip() for c in args.games.split(",") if c.strip()]
     unknown = [c for c in args.games if c not in CLASSES]
     if unknown:
@@ -1057,7 +1099,7 @@ def main(argv=None) -> int:
     print(md)
     print(f"\nwrote {out} ({report['meta']['total_s'] / 60:.1f} min)")
     if args.update_docs:
-        update_docs(md, report["meta"])
+        update_docs(md, report)
         print(f"updated {DOCS}")
     return 0
 

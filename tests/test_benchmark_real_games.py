@@ -106,3 +106,16 @@ def test_peer_protocol_masks_round_trip():
     mod = load_module()
     masks = np.random.default_rng(1).random((7, 270)) < 0.9
     np.testing.assert_array_equal(mod.unpack(mod.pack(masks), 7, 270), masks)
+
+
+def test_tables_rebuilt_from_json_without_running(quick_report, tmp_path):
+    report, _ = quick_report
+    path = tmp_path / "copy.json"
+    report = dict(report, summary={}, targets=[], tables_markdown="")
+    path.write_text(json.dumps(report))
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--from-json", str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    again = json.loads(path.read_text())
+    assert again["summary"]["mean_r2"]["tabular"]["proxyspex"]["300"]["games"] == 3
+    assert again["tables_markdown"] and "| tabular (3) | proxyspex |" in proc.stdout
