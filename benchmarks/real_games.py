@@ -786,6 +786,19 @@ def summarise(report: dict) -> dict:
     return out
 
 
+def compact(obj):
+    """What the JSON keeps: floats to 6 significant digits, and a single seed's run list dropped
+    (its entry already holds the same numbers)."""
+    if isinstance(obj, float):
+        return float(f"{obj:.6g}")
+    if isinstance(obj, dict):
+        return {k: compact(v) for k, v in obj.items()
+                if not (k == "runs" and isinstance(v, list) and len(v) == 1 and ("r2" in obj or "na" in obj))}
+    if isinstance(obj, (list, tuple)):
+        return [compact(v) for v in obj]
+    return obj
+
+
 def _mean(vals):
     vals = [v for v in vals if v is not None]
     return float(np.mean(vals)) if vals else None
@@ -1007,7 +1020,7 @@ def main(argv=None) -> int:
         report["summary"] = summarise(report)
         report["targets"] = targets(report)
         report["tables_markdown"] = md = tables_markdown(report)
-        Path(args.from_json).write_text(json.dumps(report, indent=1, default=float))
+        Path(args.from_json).write_text(json.dumps(compact(report), indent=1, default=float))
         print(md)
         if args.update_docs:
             update_docs(md, report)
@@ -1066,7 +1079,7 @@ def main(argv=None) -> int:
     def write():
         report["meta"]["total_s"] = time.perf_counter() - t_start
         report["meta"]["load_average_end"] = list(os.getloadavg())
-        out.write_text(json.dumps(report, indent=1, default=float))
+        out.write_text(json.dumps(compact(report), indent=1, default=float))
 
     try:
         for spec in specs:
