@@ -23,17 +23,19 @@ def omp_path(A: np.ndarray, y: np.ndarray, max_terms: int, A_val: np.ndarray | N
     """
     N, P = A.shape
     mu = A.mean(0)
-    Ac = A - mu
-    norms = np.linalg.norm(Ac, axis=0)
+    # Columns as rows, centred and scaled in one pass: scoring and Gram–Schmidt read rows.
+    AnT = np.subtract(A.T, mu[:, None], order="C")
+    norms = np.sqrt(np.einsum("ij,ij->i", AnT, AnT))
     usable = norms > 1e-9 * max(1.0, norms.max(initial=0.0))
-    An = np.where(usable, Ac / np.where(usable, norms, 1.0), 0.0)
+    scale = np.where(usable, norms, 1.0)
+    AnT /= scale[:, None]
+    AnT[~usable] = 0.0
     ym = y.mean()
     r = y - ym
     kmax = int(min(max_terms, P, N - 1))
     Q = np.zeros((kmax, N))  # orthonormal directions as rows: contiguous products
     validate = A_val is not None
     if validate:
-        Vn = np.where(usable, (A_val - mu) / np.where(usable, norms, 1.0), 0.0)
         V = np.zeros((A_val.shape[0], kmax))
         pred_val = np.full(A_val.shape[0], ym)
     selected: list[int] = []
@@ -49,7 +51,7 @@ def omp_path(A: np.ndarray, y: np.ndarray, max_terms: int, A_val: np.ndarray | N
     count = int(eligible.sum())
     slots[:count] = np.flatnonzero(eligible)
     buffer = np.empty((P, N))
-    buffer[:count] = An[:, slots[:count]].T
+    buffer[:count] = AnT[slots[:count]]
     spent = np.zeros(P, dtype=bool)  # slots whose column was taken
     best, best_k = np.inf, 0
     for k in range(kmax):
@@ -75,7 +77,7 @@ def omp_path(A: np.ndarray, y: np.ndarray, max_terms: int, A_val: np.ndarray | N
             for i in heredity.release(waiting, j):
                 if not taken[i]:
                     slots[count] = i
-                    buffer[count] = An[:, i]
+                    buffer[count] = AnT[i]
                     count += 1
         if nv < 1e-8:
             continue  # numerically inside the span already
@@ -84,7 +86,8 @@ def omp_path(A: np.ndarray, y: np.ndarray, max_terms: int, A_val: np.ndarray | N
         step = Q[k] @ r
         r = r - Q[k] * step
         if validate:
-            V[:, k] = (Vn[:, j] - V[:, :k] @ h) / nv
+            column = (A_val[:, j] - mu[j]) / scale[j] if usable[j] else np.zeros(A_val.shape[0])
+            V[:, k] = (column - V[:, :k] @ h) / nv
             pred_val = pred_val + V[:, k] * step
             err = float(np.mean((y_val - pred_val) ** 2))
             errors.append(err)
