@@ -53,10 +53,9 @@ QUICKSTART_SETTINGS = [
     ("proxyspex, degree 4, 300", "proxyspex", 300, 4),
 ]
 REVIEW_SETTINGS = [
-    ("before (widget): proxyspex, degree 3, 500", "proxyspex", 500, 3),
-    ("before (demo): proxyspex, degree 3, 300", "proxyspex", 300, 3),
-    ("now (widget): auto, degree 4, 500", "auto", 500, 4),
-    ("now (demo): auto, 300", "auto", 300, None),
+    ("widget: auto, degree 4, 500", "auto", 500, 4),
+    ("demo: auto, 300", "auto", 300, None),
+    ("the widget's advice: auto, 1000", "auto", 1000, 4),
 ]
 
 
