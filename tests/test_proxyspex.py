@@ -420,3 +420,18 @@ def test_auto_falls_back_to_spex_only_for_games_sampled_near_half():
     assert half["chosen"] == "spex" and "spex" in [s["method"] for s in half["stages"]]
     assert prompt["chosen"] == "proxyspex" and "spex" not in [s["method"] for s in prompt["stages"]]
     assert prompt["stages"][0]["decision"] in ("target reached", "budget spent") or len(prompt["stages"]) > 1
+
+
+def test_booster_threads_do_not_change_the_result():
+    # LightGBM runs on every core; deterministic=True with a forced layout must give the same
+    # trees, hence the same terms and coefficients, as a single thread.
+    from spexkit.masks import uniform_masks
+    from spexkit.solvers.proxyspex import fit_samples
+
+    game = planted_game(200, 15, 3, basis="mobius", hierarchical=True, snr_db=20, seed=4)
+    masks = uniform_masks(200, 400, keep=0.5, seed=4)
+    values = game(masks)
+    every_core = fit_samples(masks, values, 3, seed=4)
+    one = fit_samples(masks, values, 3, seed=4, booster_params={"n_jobs": 1})
+    assert every_core.terms == one.terms
+    assert np.array_equal(every_core.coefficients, one.coefficients)
