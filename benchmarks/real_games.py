@@ -950,7 +950,8 @@ def update_docs(markdown: str, report: dict) -> None:
     paid = (f" The LLM games paid for {sum(g['model_calls_paid'] for g in llm):,} SmolLM2 calls "
             f"({sum(g['model_s'] for g in llm) / 60:.0f} min); the rest of their values came from the cache."
             if llm else "")
-    body = (f"{header}\n\n{DOCS_INTRO}\n\nCommand: `OMP_NUM_THREADS=1 .venv/bin/python {meta['command']}` "
+    limits = "".join(f"{k}={v} " for k, v in (meta.get("threads") or {}).items() if v)  # as the run had them
+    body = (f"{header}\n\n{DOCS_INTRO}\n\nCommand: `{limits}.venv/bin/python {meta['command']}` "
             f"({meta['total_s'] / 60:.1f} min on {meta['cpu_count']} shared cores, load average {load[0]:.1f} at "
             f"the start and {load[1]:.1f} at the end; JSON: `benchmarks/results/real_games.json`).{paid}\n\n"
             f"{markdown}\n")
