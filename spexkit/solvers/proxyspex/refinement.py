@@ -234,6 +234,7 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
     # tree pool's spurious terms cost more than the interactions they find. Above
     # LINEAR_NEEDLESS the linear model could gain too little to pay for its fit (a LASSO
     # path over all n parts: the slowest step at n = 1000).
+    selection = "raw spectrum" if raw_r2 is not None and raw_r2 > cv_r2 else "refit"
     if linear and max(cv_r2, raw_r2 or -np.inf) < LINEAR_NEEDLESS:
         lin_pool = np.full((n, idx.shape[1]), n, dtype=np.int64)
         lin_pool[:, 0] = np.arange(n)
@@ -242,9 +243,9 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
         if lin_cv >= cv_r2 and (raw_r2 is None or lin_cv >= raw_r2):
             chosen, sol, cv_r2, design, pool_idx = lin_chosen, lin_sol, lin_cv, lin_design, lin_pool
             train_r2 = r2_score(values, design @ sol)
-            info["selection"] = "linear"
-    raw_wins = info.get("selection") != "linear" and raw_r2 is not None and raw_r2 > cv_r2
-    info.setdefault("selection", "raw spectrum" if raw_wins else "refit")
+            selection = "linear"
+    raw_wins = selection == "raw spectrum"
+    info["selection"] = selection
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
     out_idx = _terms.stack([const, pool_idx[chosen]], n)
     # "cv_r2" describes what is returned: the raw spectrum's held-out R² when it wins (the
