@@ -389,13 +389,13 @@ def test_linear_candidate_is_judged_on_the_same_folds_and_wins_only_when_it_gene
 def test_linear_fit_uses_the_selection_s_folds():
     from spexkit.solvers.omp import cv_path_length
     from spexkit.solvers.proxyspex import parity_features
-    from spexkit.solvers.proxyspex.selection import cv_folds_of
+    from spexkit.solvers.omp import cv_folds
 
-    # cv_path_length draws its folds as cv_folds_of does: the same rng gives the same splits
+    # cv_path_length draws its folds as cv_folds does: the same rng gives the same splits
     masks, values, _, _ = _near_additive_sample(60)
     X = parity_features(masks, np.arange(30)[:, None])
     k, r2 = cv_path_length(X, values, 30, 4, np.random.default_rng(5))
-    splits = cv_folds_of(60, 4, np.random.default_rng(5))
+    splits = cv_folds(60, 4, np.random.default_rng(5))
     from spexkit.solvers.omp import omp_path
 
     errs = []

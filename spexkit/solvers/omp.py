@@ -137,18 +137,24 @@ class Heredity:
         return released
 
 
+def cv_folds(n_samples: int, folds: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) rows of ``folds`` interleaved folds of one permutation drawn from ``rng``.
+
+    :func:`cv_path_length` and ProxySPEX's linear candidate split the same way, so that with the
+    same ``rng`` state their cross-validated R² are measured on the same folds.
+    """
+    order = rng.permutation(n_samples)
+    return [(np.setdiff1d(order, order[f::folds], assume_unique=True), order[f::folds]) for f in range(folds)]
+
+
 def cv_path_length(A: np.ndarray, y: np.ndarray, max_terms: int, folds: int, rng,
                    patience: int = 60, heredity: Heredity | None = None) -> tuple[int, float]:
     """Number of OMP steps that minimises the held-out error averaged over the folds.
 
     Also returns the cross-validated R² at that length (pooled over folds).
     """
-    N = A.shape[0]
-    order = rng.permutation(N)
     curves = []
-    for f in range(folds):
-        val = order[f::folds]
-        train = np.setdiff1d(order, val, assume_unique=True)
+    for train, val in cv_folds(A.shape[0], folds, rng):
         _, err = omp_path(A[train], y[train], max_terms, A[val], y[val], patience=patience,
                           heredity=heredity)
         curves.append(err if err.size else np.array([np.var(y[val])]))
@@ -162,4 +168,3 @@ def cv_path_length(A: np.ndarray, y: np.ndarray, max_terms: int, folds: int, rng
     pooled = float(mean_curve[k - 1])
     var = float(np.var(y))
     return k, (1.0 - pooled / var) if var > 0 else 1.0
-

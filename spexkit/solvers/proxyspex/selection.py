@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import terms as _terms
 from ...masks import parity
-from ..omp import Heredity, cv_path_length, omp_path
+from ..omp import Heredity, cv_folds, cv_path_length, omp_path
 
 HEREDITY_STRENGTH = {"weak": 0.0, "strong": 1.0}
 
@@ -34,12 +34,6 @@ def select_terms(masks, values, pool_idx, n, cap, folds, rng, hierarchy):
     """:func:`select_columns` over the pool's parity features, with heredity over its terms."""
     heredity = Heredity(_terms.to_tuples(pool_idx, n), HEREDITY_STRENGTH[hierarchy]) if hierarchy else None
     return select_columns(parity_features(masks, pool_idx), values, cap, folds, rng, heredity)
-
-
-def cv_folds_of(n_samples: int, folds: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The (train, validation) rows of :func:`~spexkit.solvers.omp.cv_path_length`'s folds for ``rng``."""
-    order = rng.permutation(n_samples)
-    return [(np.setdiff1d(order, order[f::folds], assume_unique=True), order[f::folds]) for f in range(folds)]
 
 
 #: Up to this many parts the linear candidate is a LASSO path; above, matching pursuit (the
@@ -70,7 +64,7 @@ def linear_fit(masks: np.ndarray, values: np.ndarray, folds: int, rng, cap: int 
     if X.shape[1] > LASSO_MAX_PARTS:
         chosen, sol, cv_r2, design = select_columns(X, values, cap or X.shape[0] // 2, folds, rng)
         return np.asarray(chosen, dtype=np.int64), sol, cv_r2, design
-    splits = cv_folds_of(X.shape[0], folds, rng)
+    splits = cv_folds(X.shape[0], folds, rng)
     model = LassoCV(cv=splits, alphas=30, max_iter=5000).fit(X, values)
     var = float(np.var(values))
     cv_r2 = 1.0 - float(model.mse_path_.mean(axis=1).min()) / var if var > 0 else 1.0
