@@ -2,8 +2,11 @@
 
 * :class:`CausalLM` — a transformers causal LM (or a TransformerLens ``TransformerBridge`` or
   ``HookedTransformer``): many masked prompts per forward pass, left-padded with an attention mask and explicit
-  position ids. The never-masked template prefix runs once; its key/value cache is reused by
-  every mask (transformers models), and the output head runs only at the positions the value
+  position ids, micro-batches bounded by a token count (long prompts get fewer rows per pass).
+  The never-masked template prefix runs once; its key/value cache is reused by every mask
+  (transformers models). Masked prompts are sorted so that those sharing their first tokens
+  (every segment before the first removed one) sit in the same micro-batch, and that shared
+  part also runs once per micro-batch. The output head runs only at the positions the value
   reads (``logits_to_keep``).
 * :class:`Encoder` — a sentence encoder (mean-pooled, normalised embeddings).
 * :class:`TextFunction` — any Python callable on a list of strings.
@@ -30,6 +33,10 @@ def model_device(model) -> str:
         return "cpu"
 
 
+# Below this many shared tokens, a separate batch-1 pass costs more than it saves.
+MIN_SHARED_TOKENS = 4
+
+
 class CausalLM:
     """Scores token sequences ``prefix + body`` with a causal LM, in micro-batches.
 
@@ -37,12 +44,16 @@ class CausalLM:
     ----------
     model : a transformers ``*ForCausalLM``, or a TransformerLens ``TransformerBridge`` or ``HookedTransformer``.
     tokenizer : its tokenizer (a pad token is set to EOS when missing).
-    micro_batch : sequences per forward pass.
+    micro_batch : at most this many sequences per forward pass.
+    max_batch_tokens : at most this many tokens (rows x longest row, prefix included) per
+        forward pass, which bounds memory on long prompts; a row longer than this runs alone.
     reuse_prefix : run the shared prefix once and reuse its key/value cache (transformers
-        models with a ``DynamicCache``); False runs every full sequence (the naive path).
+        models with a ``DynamicCache``), and within a micro-batch also the tokens all its rows
+        share; False runs every full sequence (the naive path).
     """
 
-    def __init__(self, model, tokenizer, *, micro_batch: int = 16, reuse_prefix: bool = True) -> None:
+    def __init__(self, model, tokenizer, *, micro_batch: int = 16, max_batch_tokens: int = 8192,
+                 reuse_prefix: bool = True) -> None:
         self.model = model
         self.tokenizer = tokenizer
         if tokenizer is None:
@@ -51,6 +62,8 @@ class CausalLM:
             tokenizer.pad_token = tokenizer.eos_token
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
         self.micro_batch = int(micro_batch)
+        self.max_batch_tokens = int(max_batch_tokens)
+        self.shared_tokens = 0  # tokens that ran once for a whole micro-batch (see last_logits)
         from lenses.heads.loading import is_transformer_lens_model
 
         # a TransformerBridge or HookedTransformer (or another hooked model) pads through its own forward
@@ -60,6 +73,16 @@ class CausalLM:
         self.keep_arg = "logits_to_keep" in params
         self.reuse_prefix = bool(reuse_prefix) and not self.hooked and self.cache_arg is not None
         self.device = model_device(model)
+
+    @property
+    def window(self) -> int | None:
+        """The longest sequence the model accepts (positions), when it says."""
+        for cfg in (getattr(self.model, "config", None), getattr(self.model, "cfg", None)):
+            for name in ("max_position_embeddings", "n_positions", "n_ctx"):
+                size = getattr(cfg, name, None)
+                if isinstance(size, int) and size > 0:
+                    return size
+        return None
 
     # ------------------------------------------------------------------ tokens
     def encode(self, text: str, special: bool = False) -> list[int]:
@@ -96,20 +119,72 @@ class CausalLM:
     def last_logits(self, prefix: Sequence[int], bodies: Sequence[Sequence[int]], keep: int, kv=None):
         """float32 logits at the last ``keep`` positions of every ``prefix + body``: (B, keep, V).
 
-        Bodies are sorted by length and run in micro-batches; within one, shorter bodies are
-        left-padded (padding sits between the prefix and the body, masked out, and position
-        ids count only real tokens, so a padded row equals the row run alone).
+        Bodies run in micro-batches; within one, shorter bodies are left-padded (padding sits
+        between the prefix and the body, masked out, and position ids count only real tokens,
+        so a padded row equals the row run alone). With a prefix cache, bodies are sorted
+        lexicographically, so that masks keeping the same first segments share a micro-batch,
+        and the tokens a micro-batch's bodies all start with run once on top of the prefix.
+        Without one, bodies are sorted by length (least padding).
         """
         torch = _torch()
         n = len(bodies)
-        order = np.argsort([len(b) for b in bodies], kind="stable")
+        if kv is not None:
+            order = sorted(range(n), key=lambda i: tuple(bodies[i]))
+        else:
+            order = list(np.argsort([len(b) for b in bodies], kind="stable"))
         out = [None] * n
-        for start in range(0, n, self.micro_batch):
-            idx = order[start : start + self.micro_batch]
-            logits = self._forward(prefix, [bodies[i] for i in idx], keep, kv)
+        for idx in self._micro_batches(order, bodies, len(prefix)):
+            group = [bodies[i] for i in idx]
+            if kv is not None and len(group) > 1:
+                logits = self._forward_shared(prefix, group, keep, kv)
+            else:
+                logits = self._forward(prefix, group, keep, kv)
             for row, i in enumerate(idx):
                 out[i] = logits[row]
         return torch.stack(out)
+
+    def _micro_batches(self, order: Sequence[int], bodies, prefix_len: int):
+        """Consecutive runs of ``order`` with at most ``micro_batch`` rows and ``max_batch_tokens`` tokens."""
+        batch: list[int] = []
+        longest = 0
+        for i in order:
+            size = prefix_len + len(bodies[i])
+            if batch and (len(batch) >= self.micro_batch or (len(batch) + 1) * max(longest, size) > self.max_batch_tokens):
+                yield batch
+                batch, longest = [], 0
+            batch.append(i)
+            longest = max(longest, size)
+        if batch:
+            yield batch
+
+    def _forward_shared(self, prefix, bodies, keep, kv):
+        """``_forward`` after running the bodies' common first tokens once (batch 1) on the prefix cache."""
+        first, last = min(bodies), max(bodies)  # the common prefix of a set is that of its extremes
+        common = 0
+        limit = min(len(first), len(last), min(len(b) for b in bodies) - keep)
+        while common < limit and first[common] == last[common]:
+            common += 1
+        if common < MIN_SHARED_TOKENS:
+            return self._forward(prefix, bodies, keep, kv)
+        shared = list(bodies[0][:common])
+        extended = self._extend_cache(kv, len(prefix), shared)
+        self.shared_tokens += common * (len(bodies) - 1)
+        return self._forward(list(prefix) + shared, [b[common:] for b in bodies], keep, extended)
+
+    def _extend_cache(self, kv, prefix_len: int, tokens: Sequence[int]):
+        """The key/value cache of ``prefix + tokens`` (batch 1), from the prefix's."""
+        torch = _torch()
+        ids = torch.tensor([list(tokens)], device=self.device)
+        mask = torch.ones((1, prefix_len + len(tokens)), dtype=torch.long, device=self.device)
+        positions = torch.arange(prefix_len, prefix_len + len(tokens), device=self.device)[None]
+        kwargs = {"input_ids": ids, "attention_mask": mask, "position_ids": positions, "use_cache": True,
+                  self.cache_arg: self._expanded(kv, 1)}
+        if self.keep_arg:
+            kwargs["logits_to_keep"] = 1
+        with torch.inference_mode():
+            out = self.model(**kwargs)
+        cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        return [(layer.keys, layer.values) for layer in cache.layers]
 
     def _forward(self, prefix, bodies, keep, kv):
         torch = _torch()

@@ -23,7 +23,9 @@ from ..packaged import ENCODER_ALIASES, load_encoder
 from .backends import CausalLM, Encoder, TextFunction, cosine, model_device
 from .segments import MASKINGS, SEGMENTATIONS, segment
 
-VALUES = ("auto", "logprob", "margin", "cosine", "output")
+VALUES = ("auto", "logprob", "logit_prob", "margin", "cosine", "output")
+# The prompt of context attribution (ContextCite's default layout): a context, then the question.
+CONTEXT_TEMPLATE = "Context: {text}\n\nQuery: {question}"
 _SENTINEL = "\u2063SPEXKIT_TEXT\u2063"
 
 
@@ -38,6 +40,21 @@ def _is_causal_lm(model) -> bool:
         and model.get_output_embeddings() is not None)
 
 
+def log_odds(logp):
+    """log p - log(1 - p) from log p (a torch tensor), stable near p = 0 and p = 1.
+
+    p = 1 exactly (log p = 0) would be infinite; it is clipped at 1 - 1e-12 (log-odds ~27.6).
+
+    >>> import torch
+    >>> round(float(log_odds(torch.tensor(-0.6931471805599453, dtype=torch.float64))), 12)
+    0.0
+    """
+    import torch
+
+    logp = logp.clamp(max=float(np.log1p(-1e-12)))
+    return logp - torch.log(-torch.expm1(logp))
+
+
 class FeatureLens(Lens):
     """Explain a language model's output through interactions between prompt segments.
 
@@ -49,8 +66,9 @@ class FeatureLens(Lens):
         ``(model, tokenizer)`` pair, a TransformerLens ``TransformerBridge`` (or ``HookedTransformer``
         on TransformerLens 3.9), or any callable
         on a list of strings returning one number (or one vector) per string.
-    value : ``"logprob"`` (log-probability of the model's own greedy answer on the full
-        prompt; causal LMs), ``"margin"`` (logit of ``labels[0]`` minus ``labels[1]`` at the
+    value : ``"logprob"`` (log-probability of the answer: the model's own greedy answer on the
+        full prompt, or the one given to :meth:`game`; causal LMs), ``"logit_prob"`` (the
+        answer's log-odds, log p - log(1 - p), ContextCite's target), ``"margin"`` (logit of ``labels[0]`` minus ``labels[1]`` at the
         answer position), ``"cosine"`` (similarity of the masked text's embedding to the full
         text's; encoders and vector callables), ``"output"`` (a callable's number), ``"auto"``
         (the first that fits the model), or a function: for causal LMs
@@ -63,8 +81,11 @@ class FeatureLens(Lens):
     answer_tokens : length of the greedy answer scored by ``value="logprob"``.
     chat : wrap the template in the tokenizer's chat template (``"auto"``: when it has one).
     keep : probability that sampling methods keep a segment (masked prompts stay readable).
-    batch_size : masked prompts per forward pass (default 16 on CPU, 64 on GPU).
-    reuse_prefix : run the never-masked prefix once and reuse its key/value cache.
+    batch_size : at most this many masked prompts per forward pass (default 16 on CPU, 64 on GPU).
+    max_batch_tokens : at most this many tokens per forward pass (rows x longest row; default
+        8,192 on CPU, 65,536 on GPU), so long prompts get fewer rows and memory stays bounded.
+    reuse_prefix : run the never-masked prefix once and reuse its key/value cache; masked
+        prompts that start with the same kept segments also share those tokens' cache.
     tokenizer, device : for model objects / where named models are loaded.
 
     Examples
@@ -81,8 +102,8 @@ class FeatureLens(Lens):
 
     def __init__(self, model="smollm2", value="auto", segmentation="words", masking: str = "remove", *,
                  labels: Sequence[str] | None = None, answer_tokens: int = 5, placeholder: str = "_",
-                 chat="auto", keep: float = 0.8, batch_size: int | None = None, reuse_prefix: bool = True,
-                 tokenizer=None, device: str | None = None) -> None:
+                 chat="auto", keep: float = 0.8, batch_size: int | None = None, max_batch_tokens: int | None = None,
+                 reuse_prefix: bool = True, tokenizer=None, device: str | None = None) -> None:
         if isinstance(value, str) and value not in VALUES:
             raise ValueError(f"unknown value {value!r}; choose one of {', '.join(VALUES)} or pass a function")
         if not isinstance(value, str) and not callable(value):
@@ -106,6 +127,7 @@ class FeatureLens(Lens):
         self.chat = chat
         self.keep = keep
         self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.reuse_prefix = reuse_prefix
         self.tokenizer = tokenizer
         self.device = device
@@ -119,6 +141,11 @@ class FeatureLens(Lens):
         if self.batch_size is not None:
             return check_positive_int(self.batch_size, "batch_size")
         return 64 if str(device).startswith("cuda") else 16
+
+    def _batch_tokens(self, device: str) -> int:
+        if self.max_batch_tokens is not None:
+            return check_positive_int(self.max_batch_tokens, "max_batch_tokens")
+        return 65536 if str(device).startswith("cuda") else 8192
 
     def _load(self) -> None:
         """Load the model (named models once per lens) and the backend that runs it.
@@ -161,8 +188,9 @@ class FeatureLens(Lens):
             raise TypeError(f"model must be a name, a transformers or TransformerLens model, or a callable on "
                             f"a list of strings; got {type(model).__name__}")
         if self.kind_ == "causal":
-            self.backend_ = CausalLM(model, tok, micro_batch=self._micro_batch(model_device(model)),
-                                     reuse_prefix=self.reuse_prefix)
+            device = model_device(model)
+            self.backend_ = CausalLM(model, tok, micro_batch=self._micro_batch(device),
+                                     max_batch_tokens=self._batch_tokens(device), reuse_prefix=self.reuse_prefix)
         elif self.kind_ == "encoder":
             self.backend_ = Encoder(model, tok, micro_batch=2 * self._micro_batch(model_device(model)))
         else:
@@ -178,7 +206,7 @@ class FeatureLens(Lens):
         value = self._resolved_value()
         if callable(value):
             return
-        fits = {"causal": ("logprob", "margin"), "encoder": ("cosine",), "callable": ("output", "cosine")}[self.kind_]
+        fits = {"causal": ("logprob", "logit_prob", "margin"), "encoder": ("cosine",), "callable": ("output", "cosine")}[self.kind_]
         if value not in fits:
             raise ValueError(f"value={value!r} does not fit a {self.kind_} model; use one of {', '.join(fits)}")
 
@@ -205,18 +233,38 @@ class FeatureLens(Lens):
         return prefix, suffix
 
     def game(self, text, template: str | None = None, fixed: Sequence[str] | None = None, *,
-             labels: Sequence[str] | None = None, answer: str | None = None) -> spexkit.Game:
+             labels: Sequence[str] | None = None, answer: str | None = None,
+             question: str | None = None) -> spexkit.Game:
         """The Game of one prompt: players are the maskable segments of ``text``.
 
         Parameters
         ----------
-        text : the prompt text (or a list of segments).
+        text : the prompt text (or a list of segments), e.g. a context to attribute.
         template : ``"...{text}..."``; the rest of the template is never masked (chat models
-            get their chat template around it).
+            get their chat template around it). With ``question``, it may also hold
+            ``{question}``; the default is then :data:`CONTEXT_TEMPLATE`.
         fixed : substrings of ``text`` that are never masked.
         labels : label words of ``value="margin"`` (overrides the lens's).
-        answer : the answer scored by ``value="logprob"`` (default: the model's greedy answer).
+        answer : the answer scored by ``value="logprob"`` / ``"logit_prob"`` (default: the
+            model's greedy answer on the full prompt).
+        question : a question about the text (context attribution), never masked.
+
+        Examples
+        --------
+        >>> lens = FeatureLens(model=lambda texts: [t.count("Paris") for t in texts], segmentation="sentences")
+        >>> game = lens.game("Ann lives in Paris. Bo likes tea.", question="Where does Ann live?")
+        >>> game.labels
+        ['Ann lives in Paris.', 'Bo likes tea.']
         """
+        if answer is not None and not isinstance(answer, str):
+            raise TypeError(f"answer must be a string, got {type(answer).__name__}")
+        if question is not None:
+            if not isinstance(question, str) or not question.strip():
+                raise ValueError(f"question must be a non-empty string, got {question!r}")
+            template = CONTEXT_TEMPLATE if template is None else template
+            if "{question}" not in template:
+                raise ValueError(f"a template used with question= must contain '{{question}}', got {template!r}")
+            template = template.replace("{question}", question)
         backend = self.load().backend_
         tok = getattr(backend, "tokenizer", None)
         seg = segment(text, self.segmentation, fixed=fixed, tokenizer=tok, masking=self.masking,
@@ -261,12 +309,17 @@ class FeatureLens(Lens):
 
         full_body = bodies_of([seg.text])[0]
         extra: dict = {"prefix_tokens": len(prefix_ids), "full_tokens": len(prefix_ids) + len(full_body)}
-        if value == "logprob":
-            if answer is not None:
-                ans = lm.encode(answer)
-                if not ans:
-                    raise ValueError("answer is empty")
-            else:
+        scored = value in ("logprob", "logit_prob")
+        ans = lm.encode(answer) if scored and answer is not None else []
+        if scored and answer is not None and not ans:
+            raise ValueError("answer is empty")
+        # Checked before any model call: the full prompt plus the answer it reads must fit.
+        needed = extra["full_tokens"] + (max(len(ans), int(self.answer_tokens)) if scored else 0)
+        if lm.window is not None and needed > lm.window:
+            raise ValueError(f"the prompt is {extra['full_tokens']} tokens (with the answer, {needed}); the model's "
+                             f"context window is {lm.window} tokens: shorten the text or the template")
+        if scored:
+            if not ans:
                 ans = lm.greedy(prefix_ids, full_body, int(self.answer_tokens))
             extra.update(answer=lm.tokenizer.decode(ans), answer_ids=ans)
             ans_t = None
@@ -280,7 +333,10 @@ class FeatureLens(Lens):
                 if ans_t is None:
                     ans_t = torch.tensor(ans, device=logits.device)
                 logp = torch.log_softmax(logits, dim=-1)
-                return logp.gather(2, ans_t.expand(logits.shape[0], -1).unsqueeze(-1)).sum((1, 2)).cpu().numpy()
+                total = logp.gather(2, ans_t.expand(logits.shape[0], -1).unsqueeze(-1)).sum((1, 2)).double()
+                if value == "logit_prob":
+                    return log_odds(total).cpu().numpy()
+                return total.cpu().numpy()
         elif value == "margin":
             words = labels if labels is not None else self.labels
             if words is None or len(words) != 2:
