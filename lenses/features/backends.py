@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -33,8 +34,92 @@ def model_device(model) -> str:
         return "cpu"
 
 
-# Below this many shared tokens, a separate batch-1 pass costs more than it saves.
-MIN_SHARED_TOKENS = 4
+@dataclass
+class PrefixNode:
+    """A group of bodies sharing ``body[:end]``; ``body[start:end]`` runs once for all of them.
+
+    ``children`` are sub-groups sharing more; ``rows`` run from ``end`` in micro-batches.
+    """
+
+    start: int
+    end: int
+    rows: list[int] = field(default_factory=list)
+    children: list["PrefixNode"] = field(default_factory=list)
+    cost: float = 0.0
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) + sum(c.size for c in self.children)
+
+    def any_row(self) -> int:
+        return self.rows[0] if self.rows else self.children[0].any_row()
+
+
+def _batches_cost(lengths: Sequence[int], micro_batch: int, overhead: int) -> float:
+    """Tokens computed (padding included) running these lengths in length-sorted micro-batches."""
+    lengths = sorted(lengths)
+    total = 0.0
+    for i in range(0, len(lengths), micro_batch):
+        chunk = lengths[i : i + micro_batch]
+        total += overhead + len(chunk) * chunk[-1]
+    return total
+
+
+def plan_shared_prefixes(bodies: Sequence[Sequence[int]], keep: int, *, overhead: int = 16,
+                         micro_batch: int = 16) -> PrefixNode:
+    """Group token sequences into a tree of shared prefixes that costs the fewest tokens to run.
+
+    Masks that keep the same first segments give bodies with the same first tokens. A group's
+    common tokens can run once (one batch-1 pass extending the key/value cache) instead of
+    once per body; a sub-group is split off when its own plan, plus that pass, costs less
+    than leaving its bodies in the parent's micro-batches. Cost counts tokens run, padding
+    included, plus ``overhead`` tokens per forward pass. Every body keeps at least ``keep``
+    tokens outside the shared part (the positions the value reads).
+
+    Examples
+    --------
+    >>> bodies = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 5, 6, 7, 8, 0], [5, 6]]
+    >>> plan = plan_shared_prefixes(bodies, keep=1, overhead=1)
+    >>> plan.rows, [(c.start, c.end, c.rows) for c in plan.children]
+    ([2], [(0, 8, [0, 1])])
+    """
+
+    def common_end(rows: list[int], start: int) -> int:
+        ordered = sorted((bodies[i] for i in rows), key=tuple)
+        first, last = ordered[0], ordered[-1]  # the common prefix of a set is that of its extremes
+        limit = min(len(bodies[i]) for i in rows) - keep
+        end = start
+        while end < limit and first[end] == last[end]:
+            end += 1
+        return max(end, start)
+
+    def plan(rows: list[int], start: int) -> PrefixNode:
+        end = common_end(rows, start) if len(rows) > 1 else start
+        node = PrefixNode(start, end)
+        groups: dict[int, list[int]] = {}
+        for i in rows:
+            if len(bodies[i]) - keep > end:  # could share more with bodies continuing alike
+                groups.setdefault(bodies[i][end], []).append(i)
+            else:
+                node.rows.append(i)
+        for group in groups.values():
+            if len(group) > 1:
+                child = plan(group, end)
+                flat = _batches_cost([len(bodies[i]) - end for i in group], micro_batch, 0)
+                if child.cost < flat:
+                    node.children.append(child)
+                    continue
+            node.rows.extend(group)
+        node.rows.sort()
+        run_once = (overhead + end - start) if end > start else 0
+        node.cost = (run_once + sum(c.cost for c in node.children)
+                     + _batches_cost([len(bodies[i]) - end for i in node.rows], micro_batch, overhead))
+        flat = _batches_cost([len(bodies[i]) - start for i in rows], micro_batch, overhead)
+        if flat <= node.cost:  # sharing does not pay here: run every body from ``start``
+            return PrefixNode(start, start, sorted(rows), cost=flat)
+        return node
+
+    return plan(list(range(len(bodies))), 0)
 
 
 class CausalLM:
@@ -119,29 +204,45 @@ class CausalLM:
     def last_logits(self, prefix: Sequence[int], bodies: Sequence[Sequence[int]], keep: int, kv=None):
         """float32 logits at the last ``keep`` positions of every ``prefix + body``: (B, keep, V).
 
-        Bodies run in micro-batches; within one, shorter bodies are left-padded (padding sits
-        between the prefix and the body, masked out, and position ids count only real tokens,
-        so a padded row equals the row run alone). With a prefix cache, bodies are sorted
-        lexicographically, so that masks keeping the same first segments share a micro-batch,
-        and the tokens a micro-batch's bodies all start with run once on top of the prefix.
-        Without one, bodies are sorted by length (least padding).
+        Bodies run in micro-batches sorted by length; within one, shorter bodies are left-padded
+        (padding sits between the prefix and the body, masked out, and position ids count only
+        real tokens, so a padded row equals the row run alone). With a prefix cache, bodies
+        that start with the same tokens (masks keeping the same first segments) are grouped
+        by :func:`plan_shared_prefixes`: each group's common tokens run once on top of the
+        cache, and its bodies run only from there.
         """
         torch = _torch()
-        n = len(bodies)
-        if kv is not None:
-            order = sorted(range(n), key=lambda i: tuple(bodies[i]))
+        out: list = [None] * len(bodies)
+        if kv is None:
+            self._run_rows(list(prefix), bodies, range(len(bodies)), 0, keep, None, out)
         else:
-            order = list(np.argsort([len(b) for b in bodies], kind="stable"))
-        out = [None] * n
-        for idx in self._micro_batches(order, bodies, len(prefix)):
-            group = [bodies[i] for i in idx]
-            if kv is not None and len(group) > 1:
-                logits = self._forward_shared(prefix, group, keep, kv)
-            else:
-                logits = self._forward(prefix, group, keep, kv)
+            plan = plan_shared_prefixes(bodies, keep, overhead=self.forward_overhead, micro_batch=self.micro_batch)
+            self._run_plan(plan, list(prefix), bodies, keep, kv, out)
+        return torch.stack(out)
+
+    @property
+    def forward_overhead(self) -> int:
+        """The fixed cost of one forward pass, in tokens' worth of compute (planning only)."""
+        return 256 if str(self.device).startswith("cuda") else 16
+
+    def _run_plan(self, node: "PrefixNode", prefix: list, bodies, keep: int, kv, out: list) -> None:
+        if node.end > node.start:
+            shared = list(bodies[node.any_row()][node.start : node.end])
+            kv = self._extend_cache(kv, len(prefix), shared)
+            prefix = prefix + shared
+            self.shared_tokens += len(shared) * (node.size - 1)
+        for child in node.children:
+            self._run_plan(child, prefix, bodies, keep, kv, out)
+        if node.rows:
+            self._run_rows(prefix, bodies, node.rows, node.end, keep, kv, out)
+
+    def _run_rows(self, prefix: list, bodies, rows, start: int, keep: int, kv, out: list) -> None:
+        """Run ``bodies[rows][start:]`` after ``prefix`` in length-sorted micro-batches."""
+        rows = sorted(rows, key=lambda i: len(bodies[i]))
+        for idx in self._micro_batches(rows, bodies, len(prefix) - start):
+            logits = self._forward(prefix, [bodies[i][start:] for i in idx], keep, kv)
             for row, i in enumerate(idx):
                 out[i] = logits[row]
-        return torch.stack(out)
 
     def _micro_batches(self, order: Sequence[int], bodies, prefix_len: int):
         """Consecutive runs of ``order`` with at most ``micro_batch`` rows and ``max_batch_tokens`` tokens."""
@@ -156,20 +257,6 @@ class CausalLM:
             longest = max(longest, size)
         if batch:
             yield batch
-
-    def _forward_shared(self, prefix, bodies, keep, kv):
-        """``_forward`` after running the bodies' common first tokens once (batch 1) on the prefix cache."""
-        first, last = min(bodies), max(bodies)  # the common prefix of a set is that of its extremes
-        common = 0
-        limit = min(len(first), len(last), min(len(b) for b in bodies) - keep)
-        while common < limit and first[common] == last[common]:
-            common += 1
-        if common < MIN_SHARED_TOKENS:
-            return self._forward(prefix, bodies, keep, kv)
-        shared = list(bodies[0][:common])
-        extended = self._extend_cache(kv, len(prefix), shared)
-        self.shared_tokens += common * (len(bodies) - 1)
-        return self._forward(list(prefix) + shared, [b[common:] for b in bodies], keep, extended)
 
     def _extend_cache(self, kv, prefix_len: int, tokens: Sequence[int]):
         """The key/value cache of ``prefix + tokens`` (batch 1), from the prefix's."""
