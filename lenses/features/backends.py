@@ -223,7 +223,7 @@ class CausalLM:
     @property
     def forward_overhead(self) -> int:
         """The fixed cost of one forward pass, in tokens' worth of compute (planning only)."""
-        return 256 if str(self.device).startswith("cuda") else 16
+        return 256 if str(self.device).startswith("cuda") else 48
 
     def _run_plan(self, node: "PrefixNode", prefix: list, bodies, keep: int, kv, out: list) -> None:
         if node.end > node.start:
