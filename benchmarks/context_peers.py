@@ -62,6 +62,9 @@ Input JSON::
      "contextcite_budgets": [32, 64, 128, 256],
      "captum_methods": ["FeatureAblation", "ShapleyValueSampling", "Lime", "KernelShap"],
      "captum_budgets": [32, 64, 128, 256],
+     "contextcite_nested": false,            # optional: one ContextCite run at the largest budget, refitted per budget
+     "contextcite_batch_size": null,         # optional: ablations per forward (speed only; default: its own, 1)
+                                             # an item may carry its own "contextcite_budgets"
      "captum_forward_in_tokens": false,      # optional
      "record_evaluations": true,             # optional: masks and values of every call
      "throughput": {"calls": N}}             # optional
@@ -227,11 +230,16 @@ class ForwardCounter:
 
 # ------------------------------------------------------------------------ ContextCite
 
-def make_citer(model: Any, tokenizer: Any, item: dict, num_ablations: int) -> ContextCiter:
-    """A ContextCiter on our sentences whose response is fixed to the item's answer."""
+def make_citer(model: Any, tokenizer: Any, item: dict, num_ablations: int,
+               batch_size: Optional[int] = None) -> ContextCiter:
+    """A ContextCiter on our sentences whose response is fixed to the item's answer.
+
+    ``batch_size`` (ablations per forward) changes only its speed; None keeps its default.
+    """
     part = SentencePartitioner(item["sentences"])
+    extra = {} if batch_size is None else {"batch_size": int(batch_size)}
     cc = ContextCiter(model, tokenizer, part.context, item["query"],
-                      num_ablations=num_ablations, partitioner=part)
+                      num_ablations=num_ablations, partitioner=part, **extra)
     _, prompt = cc._get_prompt_ids(return_prompt=True)
     # ContextCite caches prompt + generated text here; filling it skips generation.
     cc._cache["output"] = prompt + item["answer"]
@@ -253,11 +261,11 @@ def check_response(cc: ContextCiter, tokenizer: Any, item: dict) -> list[int]:
 
 
 def run_contextcite(model: Any, tokenizer: Any, counter: ForwardCounter, item: dict,
-                    budget: int) -> dict:
-    """ContextCite at its defaults with ``num_ablations=budget``."""
+                    budget: int, batch_size: Optional[int] = None) -> dict:
+    """ContextCite at its defaults with ``num_ablations=budget`` (and ``batch_size`` if given)."""
     counter.reset()
     t0 = time.perf_counter()
-    cc = make_citer(model, tokenizer, item, budget)
+    cc = make_citer(model, tokenizer, item, budget, batch_size)
     scores = cc.get_attributions(verbose=False)
     wall = time.perf_counter() - t0
     calls, rows = counter.calls, counter.rows
@@ -278,6 +286,36 @@ def run_contextcite(model: Any, tokenizer: Any, counter: ForwardCounter, item: d
         "rows": rows,
         "wall_s": wall,
     }
+
+
+def run_contextcite_nested(model: Any, tokenizer: Any, counter: ForwardCounter, item: dict,
+                           budgets: list[int], batch_size: Optional[int] = None) -> list[dict]:
+    """ContextCite at every budget from one run at the largest.
+
+    ContextCite's mask k comes from ``RandomState(k)`` and each forward scores one mask
+    (``batch_size=1``), so its run at budget B measures exactly the first B masks of the run
+    at the largest budget. Each budget's surrogate is ContextCite's own solver fitted on those
+    B masks and values; its calls are B and its time the share of model time plus its fit.
+    """
+    top = run_contextcite(model, tokenizer, counter, item, max(budgets), batch_size)
+    cc = make_citer(model, tokenizer, item, max(budgets))
+    start, end = cc._indices_to_token_indices()
+    n_tokens = end - start
+    masks = np.asarray(top["masks"], dtype=bool)
+    values = np.asarray(top["values"], dtype=np.float64)
+    out = []
+    for b in sorted(budgets):
+        if b == max(budgets):
+            out.append(top)
+            continue
+        t0 = time.perf_counter()
+        weight, bias = cc.solver.fit(masks[:b], values[:b], n_tokens)
+        fit = time.perf_counter() - t0
+        out.append({"budget": b, "num_ablations": b, "scores": np.asarray(weight, dtype=np.float64).tolist(),
+                    "intercept": float(np.asarray(bias).reshape(-1)[0]), "masks": top["masks"][:b],
+                    "values": top["values"][:b], "forward_calls": b, "rows": b,
+                    "wall_s": top["wall_s"] * b / max(budgets) + fit, "nested": True})
+    return out
 
 
 # ----------------------------------------------------------------------------- captum
@@ -455,6 +493,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     record = bool(spec.get("record_evaluations", True))
 
     tokenizer = AutoTokenizer.from_pretrained(spec["model_dir"])
+    if spec.get("contextcite_batch_size"):
+        tokenizer.padding_side = "left"  # ContextCite asserts it when it batches ablations
     model = AutoModelForCausalLM.from_pretrained(spec["model_dir"], dtype=torch.float32)
     model.eval()
     counter = ForwardCounter(model)
@@ -491,10 +531,14 @@ def main(argv: Optional[list[str]] = None) -> int:
                            "logit_prob": total - float(np.log(-np.expm1(total)))},
             "contextcite": [], "captum": [],
         }
-        for b in spec.get("contextcite_budgets", []):
-            rec["contextcite"].append(run_contextcite(model, tokenizer, counter, item, int(b)))
-            r = rec["contextcite"][-1]
-            print(f"[{item['id']}] ContextCite B={b}: {r['forward_calls']} calls, "
+        cc_budgets = [int(b) for b in item.get("contextcite_budgets", spec.get("contextcite_budgets", []))]
+        cc_batch = spec.get("contextcite_batch_size")
+        if cc_budgets and spec.get("contextcite_nested", False):
+            rec["contextcite"] = run_contextcite_nested(model, tokenizer, counter, item, cc_budgets, cc_batch)
+        else:
+            rec["contextcite"] = [run_contextcite(model, tokenizer, counter, item, b, cc_batch) for b in cc_budgets]
+        for r in rec["contextcite"]:
+            print(f"[{item['id']}] ContextCite B={r['budget']}: {r['forward_calls']} calls, "
                   f"{r['wall_s']:.1f} s", file=sys.stderr)
         for m in spec.get("captum_methods", []):
             budgets = [None] if m == "FeatureAblation" else [int(b) for b in

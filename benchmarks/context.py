@@ -1,0 +1,596 @@
+"""Context attribution at document scale: which sentences of a context drove a model's answer.
+
+Side by side with the tools people reach for: ContextCite (``context-cite`` 0.0.4, LASSO on
+random sentence ablations) and captum's ``LLMAttribution`` (FeatureAblation,
+ShapleyValueSampling, Lime, KernelShap), both run for real in their own virtual environment
+(``benchmarks/context_peers.py`` through ``--peer-python``), on the same model and the same
+prompt.
+
+Set-up
+    30 question-context items written for this benchmark (``benchmarks/data/context_items.json``),
+    8-16 sentences each, in three strata of 10: one supporting sentence (``single``), two
+    sentences both needed (``pair``), the supporting fact stated twice (``redundant``).
+    SmolLM2-135M-Instruct on the CPU; the prompt is ContextCite's: the chat template around
+    ``"Context: {sentences}\\n\\nQuery: {question}"``; the value is ContextCite's target, the
+    log-odds of the item's answer (``FeatureLens(value="logit_prob")``). Players are sentences.
+
+Methods, at budgets 32, 64, 128, 256 model calls (keep 0.5)
+    ours: ``proxyspex``, ``lasso`` (order 1), ``kernelshap``, ``lime``, ``banzhaf``,
+    leave-one-out (``loo``, n + 1 calls), ``spex`` at its own smallest budget (its true call
+    count), ``exact`` (all 2^n masks; the oracle, items with n <= --oracle-max-n);
+    peers: ``contextcite`` (its defaults; its own masks), ``captum-*`` (--captum-items items).
+    ``proxyspex`` and ``lasso`` draw the same seeded masks (budget B's are the first B of
+    256), and every model call goes through one SQLite cache.
+
+Metrics (per item, then mean +- standard error over items)
+    LDS: Spearman correlation of predicted and actual values on m fresh keep-0.5 masks
+    (ContextCite's metric); held-out R² on the same masks (captum's attributions predict the
+    log-probability: their R² is against it); top-k removal drop of the answer's
+    log-probability, k = 1, 3, 5, removing the top-k sentences by attribution (Shapley value
+    for ours) and, for surrogates with interactions, greedily on the surrogate; recall of the
+    gold sentences in the top k; on ``pair`` items, whether the top order-2 interaction (Möbius)
+    is the gold pair. Model calls and seconds per method (fit time + calls at the measured
+    model time per call, since the cache makes later methods' calls free).
+
+Throughput (--throughput)
+    Prompts of >= 300 tokens (contexts extended with other items' sentences): our lens
+    (micro-batches, prefix cache, shared-prefix plan) on 128 random keep-0.5 masks and on the
+    n + 1 leave-one-out masks; a naive one-prompt-per-forward loop; ContextCite's own run at
+    its default ``batch_size=1``; captum FeatureAblation. Queries per second, one process.
+
+Usage::
+
+    .venv/bin/python benchmarks/context.py --quick                   # 6 items, budgets <= 64
+    .venv/bin/python benchmarks/context.py --peer-python /work/context-peer-venv/bin/python
+    .venv/bin/python benchmarks/context.py --from-json benchmarks/results/context.json
+
+Writes ``benchmarks/results/context.json`` (``context_quick.json`` with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import spexkit  # noqa: E402
+from lenses.features import FeatureLens  # noqa: E402
+from spexkit.execution import Evaluator  # noqa: E402
+from spexkit.metrics import r2_score  # noqa: E402
+
+ITEMS = ROOT / "benchmarks" / "data" / "context_items.json"
+RESULTS = ROOT / "benchmarks" / "results"
+BUDGETS = (32, 64, 128, 256)
+KS = (1, 3, 5)
+SURROGATES = ("proxyspex", "lasso")  # share the seeded keep-0.5 masks
+LINEAR_BASELINES = ("kernelshap", "lime", "banzhaf")
+CAPTUM = ("FeatureAblation", "ShapleyValueSampling", "Lime", "KernelShap")
+
+
+# ----------------------------------------------------------------------------- items
+
+def load_items(quick: bool, limit: int | None = None) -> list[dict]:
+    items = json.loads(ITEMS.read_text())["items"]
+    if quick:  # two per stratum
+        by = {}
+        for it in items:
+            by.setdefault(it["stratum"], []).append(it)
+        items = [it for s in ("single", "pair", "redundant") for it in by[s][:2]]
+    return items[:limit] if limit else items
+
+
+def baseline_subset(items: list[dict], count: int) -> list[str]:
+    """Ids of ``count`` items spread over the strata (round robin), for the costlier baselines."""
+    by: dict[str, list[dict]] = {}
+    for it in items:
+        by.setdefault(it["stratum"], []).append(it)
+    out: list[str] = []
+    while len(out) < min(count, len(items)):
+        for s in ("pair", "single", "redundant"):
+            left = [it for it in by.get(s, []) if it["id"] not in out]
+            if left and len(out) < count:
+                out.append(left[0]["id"])
+    return out
+
+
+def make_lens(threads: int) -> FeatureLens:
+    import torch
+
+    torch.set_num_threads(threads)
+    return FeatureLens("smollm2", value="logit_prob", segmentation="sentences", keep=0.5, device="cpu")
+
+
+def budgets_of(item: dict, args) -> list[int]:
+    """Budgets run on an item: single-sentence items stop at --single-max-budget (the targets
+    above 64 calls concern the pair and redundant strata)."""
+    cap = args.single_max_budget if item["stratum"] == "single" else None
+    return [b for b in args.budgets if cap is None or b <= cap]
+
+
+def game_of(lens: FeatureLens, item: dict) -> spexkit.Game:
+    return lens.game(list(item["sentences"]), question=item["query"], answer=item["answer"])
+
+
+def log_prob(logit: np.ndarray) -> np.ndarray:
+    """log p from the log-odds log p - log(1 - p)."""
+    return -np.logaddexp(0.0, -np.asarray(logit, dtype=np.float64))
+
+
+# ----------------------------------------------------------------------------- metrics
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(spearmanr(a, b).statistic)
+
+
+def top_k(scores: np.ndarray, k: int) -> list[int]:
+    return [int(i) for i in np.argsort(-np.asarray(scores), kind="stable")[:k]]
+
+
+def greedy_order(result: spexkit.Interactions, k: int) -> list[int]:
+    """Parts removed one at a time, each the one whose removal lowers the surrogate most."""
+    n = result.n_players
+    mask = np.ones(n, dtype=bool)
+    order: list[int] = []
+    for _ in range(min(k, n)):
+        cand = np.flatnonzero(mask)
+        trial = np.repeat(mask[None], cand.size, axis=0)
+        trial[np.arange(cand.size), cand] = False
+        best = int(cand[np.argmin(result.predict(trial))])
+        mask[best] = False
+        order.append(best)
+    return order
+
+
+def removal_masks(n: int, orders: list[list[int]]) -> np.ndarray:
+    rows = []
+    for order in orders:
+        for k in KS:
+            m = np.ones(n, dtype=bool)
+            m[order[: min(k, n)]] = False
+            rows.append(m)
+    return np.array(rows)
+
+
+def top_pair(result: spexkit.Interactions) -> list[int] | None:
+    pairs = result.to("mobius").top(1, order=2)
+    return sorted(pairs[0][0]) if pairs and abs(pairs[0][1]) > 0 else None
+
+
+def score_method(ev: Evaluator, item: dict, *, scores, predict, test_masks, test_values, full_logp,
+                 scale: str = "logit", greedy: list[int] | None = None, pair=None) -> dict:
+    """Every metric of one method on one item (removals are model calls, through the cache)."""
+    n = len(item["sentences"])
+    pred = predict(test_masks)
+    actual = test_values if scale == "logit" else log_prob(test_values)
+    orders = [top_k(scores, max(KS))] + ([greedy] if greedy is not None else [])
+    removed = log_prob(ev(removal_masks(n, orders)))
+    drops = full_logp - removed
+    gold = set(item["gold"])
+    out = {
+        "lds": spearman(pred, test_values),
+        "r2": r2_score(actual, pred),
+        "drop": {str(k): float(drops[i]) for i, k in enumerate(KS)},
+        "recall": {str(k): len(gold & set(orders[0][:k])) / len(gold) for k in KS},
+        "top": orders[0][:max(KS)],
+    }
+    if greedy is not None:
+        out["drop_greedy"] = {str(k): float(drops[len(KS) + i]) for i, k in enumerate(KS)}
+    if item["stratum"] == "pair" and pair is not None:
+        out["top_pair"] = pair
+        out["pair_hit"] = pair == sorted(item["gold"])
+    return out
+
+
+# ----------------------------------------------------------------------------- one item
+
+def run_item(lens: FeatureLens, item: dict, args, *, with_baselines: bool, peer: dict | None) -> dict:
+    """Every method's metrics on one item; model calls go through the SQLite cache."""
+    game = game_of(lens, item)
+    n = game.n_players
+    assert n == len(item["sentences"]), "the lens split the context differently from the item"
+    load0 = os.getloadavg()[0]
+    ev = Evaluator(game, cache=args.cache, progress=False)
+    rec: dict = {"id": item["id"], "stratum": item["stratum"], "n": n, "gold": item["gold"],
+                 "prompt_tokens": game.info["full_tokens"], "answer_tokens": len(game.info["answer_ids"]),
+                 "methods": {}}
+    full = ev(np.ones((1, n), dtype=bool))
+    full_logp = float(log_prob(full)[0])
+    rec["full_logit"] = float(full[0])
+    rng = np.random.default_rng(10_000 + args.seed)
+    test_masks = rng.random((args.test_masks, n)) < 0.5
+    t0 = time.perf_counter()
+    before = ev.queries
+    test_values = ev(test_masks)
+    per_call = (time.perf_counter() - t0) / max(ev.queries - before, 1)
+    rec["seconds_per_call"] = per_call
+
+    def explain(method: str, budget, **options):
+        """The result, the calls it needed (paid or cached) and its seconds at ``per_call`` a call."""
+        res = spexkit.explain(game, method=method, budget=budget, seed=args.seed, cache=args.cache, progress=False,
+                              **options)
+        paid = res.metadata["queries"]
+        calls = paid + res.metadata.get("cache_hits", 0)
+        fit = max(res.metadata["time_total"] - paid * per_call, 0.0)  # model time measured apart
+        return res, calls, fit + calls * per_call
+
+    def add(name: str, budget, scores, predict, calls, seconds, **kw):
+        m = score_method(ev, item, scores=np.asarray(scores, dtype=np.float64), predict=predict,
+                         test_masks=test_masks, test_values=test_values, full_logp=full_logp, **kw)
+        m.update(calls=int(calls), seconds=float(seconds), budget=budget)
+        rec["methods"].setdefault(name, {})[str(budget)] = m
+
+    def add_result(name: str, budget, res, calls, seconds):
+        add(name, budget, res.shapley(), res.predict, calls, seconds, greedy=greedy_order(res, max(KS)),
+            pair=top_pair(res))
+
+    budgets = budgets_of(item, args)
+    for method in SURROGATES:
+        options = {"max_degree": 1} if method == "lasso" else {}
+        for b in budgets:
+            add_result(method, b, *explain(method, b, **options))
+    # leave-one-out: n + 1 calls, an additive surrogate
+    loo_masks = np.vstack([np.ones((1, n), bool), ~np.eye(n, dtype=bool)])
+    loo = ev(loo_masks)
+    loo_scores = loo[0] - loo[1:]
+    add("loo", n + 1, loo_scores, lambda m, s=loo_scores, f=loo[0]: f - (~m).astype(float) @ s, n + 1,
+        (n + 1) * per_call)
+    if with_baselines:
+        for method in LINEAR_BASELINES:
+            for b in [b for b in budgets if b <= args.baseline_max_budget]:
+                add_result(method, b, *explain(method, b))
+    if item["id"] in args.spex_ids:
+            res, calls, seconds = explain("spex", None)
+            add_result("spex", calls, res, calls, seconds)
+    if n <= args.oracle_max_n:
+        add_result("exact", 2 ** n, *explain("exact", None))
+    cc_rows = (peer or {}).get("contextcite") or []
+    if cc_rows and cc_rows[-1].get("masks"):
+        # ContextCite measured the same function: its values on its masks against ours.
+        their_masks = np.asarray(cc_rows[-1]["masks"], dtype=bool)[:16]
+        ours = ev(their_masks)
+        rec["contextcite_value_gap"] = float(np.max(np.abs(ours - np.asarray(cc_rows[-1]["values"])[:16])))
+    for name, rows in (peer or {}).items():
+        for r in rows:
+            scores = np.asarray(r["scores"], dtype=np.float64)
+            if name == "contextcite":
+                predict = (lambda m, s=scores, c=r["intercept"]: c + m.astype(float) @ s)
+                scale = "logit"
+            elif r.get("intercept") is not None:
+                predict = (lambda m, s=scores, c=r["intercept"]: c + m.astype(float) @ s)
+                scale = "logp"
+            else:  # FeatureAblation, Shapley sampling: additive around the full prompt
+                predict = (lambda m, s=scores: full_logp - (~m).astype(float) @ s)
+                scale = "logp"
+            calls = r.get("num_ablations") or r.get("evaluations") or r["forward_calls"]  # model evaluations
+            add(name if name == "contextcite" else "captum-" + r["method"], r.get("budget") or n + 1, scores, predict,
+                calls, r["wall_s"], scale=scale)
+    rec["load_average"] = [load0, os.getloadavg()[0]]
+    rec["queries"] = ev.queries
+    if ev.cache is not None:
+        ev.cache.close()
+    return rec
+
+
+# ----------------------------------------------------------------------------- peers
+
+def run_peers(python: str, items: list[dict], captum_ids: list[str], args, throughput: list[dict] | None = None) -> dict:
+    """ContextCite on every item, captum on ``captum_ids``; returns the worker's JSON."""
+    from lenses.packaged import smollm2_dir
+
+    spec = {"model_dir": str(smollm2_dir()), "seed": args.seed, "threads": args.threads,
+            "items": [{**{k: it[k] for k in ("id", "sentences", "query", "answer")},
+                       "contextcite_budgets": budgets_of(it, args)} for it in items],
+            "contextcite_budgets": list(args.budgets), "contextcite_nested": True,
+            "contextcite_batch_size": args.contextcite_batch_size,
+            "captum_methods": [], "captum_budgets": list(args.captum_budgets), "record_evaluations": False}
+    out: dict = {"items": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        def call(spec_part: dict, name: str) -> dict:
+            inp, res = Path(tmp) / f"{name}.json", Path(tmp) / f"{name}.out.json"
+            inp.write_text(json.dumps(spec_part))
+            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+            subprocess.run([python, str(ROOT / "benchmarks" / "context_peers.py"), str(inp), str(res)], check=True,
+                           env=env)
+            return json.loads(res.read_text())
+
+        if items:
+            out = call(spec, "contextcite")
+        if captum_ids:
+            sub = dict(spec, items=[s for s in spec["items"] if s["id"] in captum_ids], contextcite_budgets=[],
+                       captum_methods=list(CAPTUM))
+            cap = call(sub, "captum")
+            by = {r["id"]: r for r in cap["items"]}
+            for r in out["items"]:
+                r["captum"] = by.get(r["id"], {}).get("captum", [])
+            out["captum_settings"] = cap.get("settings")
+        if throughput:
+            tp = dict(spec, items=[{k: it[k] for k in ("id", "sentences", "query", "answer")} for it in throughput],
+                      contextcite_budgets=[], contextcite_batch_size=None, captum_methods=[],
+                      throughput={"calls": args.throughput_masks})
+            out["throughput"] = call(tp, "throughput")
+    return out
+
+
+# ----------------------------------------------------------------------------- throughput
+
+def throughput_items(items: list[dict], lens: FeatureLens, count: int, min_tokens: int = 300) -> list[dict]:
+    """Items whose context is extended with other items' distractors until the prompt has >= min_tokens."""
+    pool = [s for it in items for i, s in enumerate(it["sentences"]) if i not in it["gold"]]
+    out = []
+    for j, item in enumerate(sorted(items, key=lambda it: -len(it["sentences"]))[:count]):
+        sentences = list(item["sentences"])
+        k = 0
+        while game_of(lens, dict(item, sentences=sentences)).info["full_tokens"] < min_tokens:
+            sentences.append(pool[(17 * j + k) % len(pool)])
+            k += 1
+        out.append(dict(item, id=item["id"] + "-long", sentences=sentences))
+    return out
+
+
+def measure_ours(lens_threads: int, items: list[dict], n_masks: int, seed: int) -> list[dict]:
+    rows = []
+    for item in items:
+        n = len(item["sentences"])
+        random = np.random.default_rng(seed).random((n_masks, n)) < 0.5
+        loo = np.vstack([np.ones((1, n), bool), ~np.eye(n, dtype=bool)])
+        rec = {"id": item["id"], "n": n}
+        for name, kw, masks in (("ours", {}, random), ("ours (leave-one-out)", {}, loo),
+                                ("naive one prompt per forward", {"reuse_prefix": False, "batch_size": 1},
+                                 random[: max(16, n_masks // 4)])):
+            lens = FeatureLens("smollm2", value="logit_prob", segmentation="sentences", keep=0.5, device="cpu", **kw)
+            game = game_of(lens, item)
+            game.batch_size = len(masks)
+            game(masks[:1])
+            t = time.perf_counter()
+            game(masks)
+            dt = time.perf_counter() - t
+            rec[name] = {"masks": len(masks), "seconds": dt, "queries_per_s": len(masks) / dt}
+            rec["prompt_tokens"] = game.info["full_tokens"]
+        rows.append(rec)
+        print(f"  throughput {item['id']}: {rec['prompt_tokens']} tokens, ours {rec['ours']['queries_per_s']:.2f} q/s, "
+              f"LOO {rec['ours (leave-one-out)']['queries_per_s']:.2f} q/s, naive "
+              f"{rec['naive one prompt per forward']['queries_per_s']:.2f} q/s", flush=True)
+    return rows
+
+
+# ----------------------------------------------------------------------------- summary
+
+def mean_se(values: list[float]) -> tuple[float, float, int]:
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=np.float64)
+    if v.size == 0:
+        return float("nan"), float("nan"), 0
+    se = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
+    return float(v.mean()), se, int(v.size)
+
+
+def summarise(records: list[dict]) -> dict:
+    """Mean +- SE over items per method, budget and stratum ("all" too)."""
+    table: dict = {}
+    for stratum in ("all", "single", "pair", "redundant"):
+        recs = [r for r in records if stratum == "all" or r["stratum"] == stratum]
+        names = sorted({m for r in recs for m in r["methods"]})
+        for name in names:
+            budgets = sorted({b for r in recs for b in r["methods"].get(name, {})}, key=lambda b: int(b))
+            budgets = budgets if name not in ("loo", "spex", "exact", "captum-FeatureAblation") else ["own"]
+            for b in budgets:
+                rows = [(r["methods"][name][b] if b != "own" else next(iter(r["methods"][name].values())))
+                        for r in recs if name in r["methods"] and (b == "own" or b in r["methods"][name])]
+                if not rows:
+                    continue
+                entry = {"items": len(rows)}
+                for key in ("lds", "r2", "calls", "seconds"):
+                    entry[key] = mean_se([x[key] for x in rows])
+                for key in ("drop", "drop_greedy", "recall"):
+                    if all(key in x for x in rows):
+                        entry[key] = {k: mean_se([x[key][k] for x in rows]) for k in map(str, KS)}
+                hits = [x["pair_hit"] for x in rows if "pair_hit" in x]
+                if hits:
+                    entry["pair_hits"] = [int(sum(hits)), len(hits)]
+                table.setdefault(stratum, {}).setdefault(name, {})[b] = entry
+    return table
+
+
+def pair_target(records: list[dict], budget: str = "128") -> dict:
+    """Pair items where the exact oracle's top order-2 term is the gold pair: proxyspex's hits there."""
+    eligible = [r for r in records if r["stratum"] == "pair" and r["methods"].get("exact")
+                and next(iter(r["methods"]["exact"].values())).get("pair_hit")]
+    hits = [r["id"] for r in eligible if r["methods"].get("proxyspex", {}).get(budget, {}).get("pair_hit")]
+    oracle = [r for r in records if r["stratum"] == "pair" and r["methods"].get("exact")]
+    return {"budget": int(budget), "oracle_items": len(oracle), "eligible": len(eligible), "hits": len(hits),
+            "hit_ids": hits}
+
+
+def fmt(ms: tuple[float, float, int], digits: int = 2) -> str:
+    m, s, _ = ms
+    return "n/a" if not np.isfinite(m) else f"{m:.{digits}f} ± {s:.{digits}f}"
+
+
+def print_table(summary: dict, stratum: str = "all") -> None:
+    print(f"\n== {stratum} ==")
+    head = f"{'method':26s} {'budget':>6s} {'items':>5s} {'LDS':>13s} {'R2':>13s} {'drop@1':>13s} {'drop@3':>13s} " \
+           f"{'recall@1':>13s} {'calls':>7s} {'seconds':>8s} pair"
+    print(head)
+    for name, by in summary.get(stratum, {}).items():
+        for b, e in by.items():
+            pair = f"{e['pair_hits'][0]}/{e['pair_hits'][1]}" if "pair_hits" in e else ""
+            print(f"{name:26s} {b:>6s} {e['items']:5d} {fmt(e['lds']):>13s} {fmt(e['r2']):>13s} "
+                  f"{fmt(e['drop']['1']):>13s} {fmt(e['drop']['3']):>13s} {fmt(e['recall']['1']):>13s} "
+                  f"{e['calls'][0]:7.0f} {e['seconds'][0]:8.1f} {pair}")
+
+
+def targets(summary: dict, pair: dict, throughput: dict | None) -> dict:
+    """The issue's targets, each met or not, from the summary."""
+    out: dict = {}
+    a = summary.get("all", {})
+    cc, px = a.get("contextcite", {}), a.get("proxyspex", {})
+    for b in ("32", "64"):
+        if b in cc and b in px:
+            out[f"LDS proxyspex >= ContextCite at {b} (all items)"] = px[b]["lds"][0] >= cc[b]["lds"][0]
+    for s in ("pair", "redundant"):
+        sc, sp = summary.get(s, {}).get("contextcite", {}), summary.get(s, {}).get("proxyspex", {})
+        for b in ("128", "256"):
+            if b in sc and b in sp:
+                out[f"LDS proxyspex > ContextCite on {s} at {b}"] = sp[b]["lds"][0] > sc[b]["lds"][0]
+    for k in ("1", "3"):
+        ok = [px[b]["drop"][k][0] >= cc[b]["drop"][k][0] for b in px if b in cc]
+        if ok:
+            out[f"top-{k} removal drop proxyspex >= ContextCite at every budget"] = all(ok)
+    if pair["eligible"]:
+        out["pair items: top order-2 term is the gold pair (>= 7 of 10 eligible)"] = \
+            pair["hits"] >= min(7, pair["eligible"]) if pair["eligible"] < 10 else pair["hits"] >= 7
+    if throughput and throughput.get("ratios"):
+        r = throughput["ratios"]
+        out["throughput >= 2x ContextCite's default"] = r["ours / contextcite"] >= 2
+        out["throughput >= 3x captum FeatureAblation"] = r["ours (leave-one-out) / captum FeatureAblation"] >= 3
+    return out
+
+
+# ----------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="6 items, budgets 32 and 64, 32 held-out masks")
+    p.add_argument("--items", type=int, default=None, help="only the first N items")
+    p.add_argument("--budgets", type=int, nargs="+", default=None)
+    p.add_argument("--test-masks", type=int, default=None, help="held-out masks per item (m; default 256)")
+    p.add_argument("--single-max-budget", type=int, default=None, help="largest budget on single items (default 64)")
+    p.add_argument("--baseline-items", type=int, default=None, help="items for kernelshap/lime/banzhaf (default 5)")
+    p.add_argument("--baseline-max-budget", type=int, default=64)
+    p.add_argument("--captum-items", type=int, default=None, help="items for captum (default 10)")
+    p.add_argument("--captum-budgets", type=int, nargs="+", default=[32, 64])
+    p.add_argument("--spex-items", type=int, default=1, help="items on which spex runs at its own budget")
+    p.add_argument("--oracle-max-n", type=int, default=9, help="exact oracle on pair items with at most this many sentences")
+    p.add_argument("--contextcite-batch-size", type=int, default=16,
+                   help="ContextCite's ablations per forward in the accuracy runs (speed only; throughput uses its default 1)")
+    p.add_argument("--peer-json", default=None, help="reuse (or save) the peers' raw output here (default: beside the cache)")
+    p.add_argument("--peer-python", default=None, help="Python of the ContextCite + captum venv")
+    p.add_argument("--throughput", action="store_true")
+    p.add_argument("--throughput-masks", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cache", default=None, help="SQLite cache of model calls (default: in the results folder)")
+    p.add_argument("--out", default=None)
+    p.add_argument("--from-json", default=None, help="print the tables of a results file")
+    args = p.parse_args(argv)
+
+    if args.from_json:
+        data = json.loads(Path(args.from_json).read_text())
+        for s in ("all", "single", "pair", "redundant"):
+            print_table(data["summary"], s)
+        print(json.dumps({"pair_target": data["pair_target"], "targets": data["targets"]}, indent=1))
+        return 0
+
+    args.budgets = args.budgets or ([32, 64] if args.quick else list(BUDGETS))
+    args.test_masks = args.test_masks or (32 if args.quick else 256)
+    args.baseline_items = args.baseline_items if args.baseline_items is not None else (1 if args.quick else 5)
+    args.captum_items = args.captum_items if args.captum_items is not None else (2 if args.quick else 10)
+    args.single_max_budget = args.single_max_budget or 64
+    if args.quick:
+        args.oracle_max_n = min(args.oracle_max_n, 8)
+        args.captum_budgets = [32]
+    out_path = Path(args.out) if args.out else RESULTS / ("context_quick.json" if args.quick else "context.json")
+    args.cache = args.cache or str(out_path.parent / f".{out_path.stem}_cache.sqlite")
+    args.peer_json = args.peer_json or str(out_path.parent / f".{out_path.stem}_peers.json")
+    items = load_items(args.quick, args.items)
+    extra_ids = baseline_subset(items, args.baseline_items)
+    captum_ids = baseline_subset(items, args.captum_items)
+    args.spex_ids = baseline_subset(items, args.spex_items)
+
+    lens = make_lens(args.threads)
+    peers: dict = {}
+    peer_settings = None
+    long_items = throughput_items(items, lens, 3) if args.throughput else []
+    raw = None
+    if args.peer_json and Path(args.peer_json).is_file():
+        raw = json.loads(Path(args.peer_json).read_text())
+    elif args.peer_python:
+        t = time.perf_counter()
+        raw = run_peers(args.peer_python, items, captum_ids, args, long_items or None)
+        print(f"peers: {time.perf_counter() - t:.0f} s", flush=True)
+        if args.peer_json:
+            Path(args.peer_json).write_text(json.dumps(raw))
+    if raw is not None:
+        peer_settings = {k: raw.get(k) for k in ("versions", "settings", "captum_settings", "prompt_example")}
+        for r in raw["items"]:
+            peers[r["id"]] = {"contextcite": r.get("contextcite", [])}
+            for c in r.get("captum", []):
+                peers[r["id"]].setdefault("captum", []).append(c)
+        ours_prompt = game_of(lens, items[0]).info["prompt"]
+        if raw.get("prompt_example") is not None and raw["prompt_example"] != ours_prompt:
+            raise SystemExit("ContextCite's prompt differs from ours:\n" + raw["prompt_example"] + "\n---\n" + ours_prompt)
+    records = []
+    for item in items:
+        t = time.perf_counter()
+        rec = run_item(lens, item, args, with_baselines=item["id"] in extra_ids, peer=_split_captum(peers.get(item["id"])))
+        records.append(rec)
+        px = rec["methods"]["proxyspex"][str(args.budgets[-1])]
+        print(f"[{item['id']}] n={rec['n']} {rec['prompt_tokens']} tokens, {rec['queries']} model calls, "
+              f"{time.perf_counter() - t:.0f} s; proxyspex@{args.budgets[-1]} LDS {px['lds']:.2f} R2 {px['r2']:.2f}",
+              flush=True)
+    summary = summarise(records)
+    pair = pair_target(records, "128" if 128 in args.budgets else str(args.budgets[-1]))
+    throughput = None
+    if args.throughput:
+        ours = measure_ours(args.threads, long_items, args.throughput_masks, args.seed)
+        throughput = {"ours": ours}
+        if raw is not None and raw.get("throughput"):
+            theirs = raw["throughput"]["items"]
+            throughput["peers"] = [r["throughput"] | {"id": r["id"], "prompt_tokens": r["prompt_tokens"]} for r in theirs]
+            q = {k: float(np.mean([r[k]["queries_per_s"] for r in ours])) for k in
+                 ("ours", "ours (leave-one-out)", "naive one prompt per forward")}
+            q["contextcite"] = float(np.mean([r["contextcite"]["queries_per_s"] for r in throughput["peers"]]))
+            q["captum FeatureAblation"] = float(np.mean([r["captum_feature_ablation"]["queries_per_s"]
+                                                        for r in throughput["peers"]]))
+            throughput["queries_per_s"] = q
+            throughput["ratios"] = {"ours / contextcite": q["ours"] / q["contextcite"],
+                                    "ours (leave-one-out) / captum FeatureAblation":
+                                        q["ours (leave-one-out)"] / q["captum FeatureAblation"],
+                                    "ours / naive": q["ours"] / q["naive one prompt per forward"]}
+    result = {
+        "benchmark": "context", "quick": args.quick, "budgets": args.budgets, "test_masks": args.test_masks,
+        "keep": 0.5, "seed": args.seed, "threads": args.threads, "model": "SmolLM2-135M-Instruct (CPU, float32)",
+        "value": "logit_prob", "baseline_items": extra_ids, "captum_items": captum_ids, "spex_items": args.spex_ids,
+        "single_max_budget": args.single_max_budget, "baseline_max_budget": args.baseline_max_budget,
+        "captum_budgets": args.captum_budgets, "oracle_max_n": args.oracle_max_n,
+        "contextcite_batch_size": args.contextcite_batch_size, "machine": platform.platform(),
+        "cpu_count": os.cpu_count(), "load_average": os.getloadavg(), "peers": peer_settings,
+        "summary": summary, "pair_target": pair, "throughput": throughput,
+        "targets": targets(summary, pair, throughput), "items": records,
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(result, indent=1, default=float))
+    for s in ("all", "single", "pair", "redundant"):
+        print_table(summary, s)
+    print(json.dumps({"pair_target": pair, "targets": result["targets"],
+                      "throughput": throughput and throughput.get("queries_per_s")}, indent=1))
+    print(f"wrote {out_path}")
+    return 0
+
+
+def _split_captum(peer: dict | None) -> dict | None:
+    """``{"contextcite": [...], "captum": [...]}`` -> one list of records per peer method name."""
+    if not peer:
+        return None
+    out = {"contextcite": peer.get("contextcite", [])}
+    for r in peer.get("captum", []):
+        out.setdefault("captum:" + r["method"], []).append(r)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
