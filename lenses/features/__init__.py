@@ -6,7 +6,7 @@
 4
 """
 
-from .examples import REVIEW, SENTIMENT_TEMPLATE, load_reviews
+from .examples import CONTEXT, CONTEXT_TEMPLATE, QUESTION, REVIEW, SENTIMENT_TEMPLATE, load_reviews
 from .lens import FeatureLens
 
-__all__ = ["FeatureLens", "load_reviews", "REVIEW", "SENTIMENT_TEMPLATE"]
+__all__ = ["FeatureLens", "load_reviews", "REVIEW", "SENTIMENT_TEMPLATE", "CONTEXT", "CONTEXT_TEMPLATE", "QUESTION"]

@@ -15,6 +15,17 @@ REVIEW = ("the plot of the comeback curlers isn't very interesting actually, but
 #: The instruction template of the demo and the benchmark ({text} is the review).
 SENTIMENT_TEMPLATE = "Is this movie review positive or negative?\nReview: {text}\nAnswer with one word."
 
+#: The prompt of context attribution (ContextCite's default layout): a context, then the
+#: question; ``FeatureLens.game(context, question=...)`` fills it.
+CONTEXT_TEMPLATE = "Context: {text}\n\nQuery: {question}"
+
+#: A short context for the context-attribution examples: two sentences are needed together
+#: (where Mara works, and where that bakery is), the others are distractors.
+CONTEXT = ("Mara works at the Orchid Bakery. Tom runs a flower shop on Mill Road. The Orchid Bakery is on "
+           "Harbour Street. Jonas bakes bread at the Sunrise Bakery. The Sunrise Bakery is on Castle Lane. "
+           "Mara likes to swim on Sundays.")
+QUESTION = "Which street does Mara work on?"
+
 
 def load_reviews(min_words: int = 0, max_words: int | None = None, n: int | None = None, seed: int = 0,
                  balanced: bool = True):

@@ -21,11 +21,10 @@ from spexkit.validation import check_positive_int
 
 from ..packaged import ENCODER_ALIASES, load_encoder
 from .backends import CausalLM, Encoder, TextFunction, cosine, model_device
+from .examples import CONTEXT_TEMPLATE
 from .segments import MASKINGS, SEGMENTATIONS, segment
 
 VALUES = ("auto", "logprob", "logit_prob", "margin", "cosine", "output")
-# The prompt of context attribution (ContextCite's default layout): a context, then the question.
-CONTEXT_TEMPLATE = "Context: {text}\n\nQuery: {question}"
 _SENTINEL = "\u2063SPEXKIT_TEXT\u2063"
 
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 from spexkit.widgets import ExplainerWidget
 
 from ..packaged import ENCODER_ALIASES
-from .examples import REVIEW, SENTIMENT_TEMPLATE
+from .examples import CONTEXT_TEMPLATE, REVIEW, SENTIMENT_TEMPLATE
 from .segments import MASKINGS, SEGMENTATIONS
 
 GIVEN = "(the lens's model)"
-VALUE_CHOICES = ("auto", "logprob", "margin", "cosine")
+VALUE_CHOICES = ("auto", "logprob", "logit_prob", "margin", "cosine")
 
 
 class FeatureWidget(ExplainerWidget):
     """Controls for the prompt, template, fixed parts, segmentation, masking, model and value.
 
     ``lens.widget()`` returns one; it is the ipywidgets box to display, and ``run()`` /
-    ``check(term)`` drive it from code.
+    ``check(term)`` drive it from code. For context attribution give the context as ``text``,
+    a ``question`` (the template then defaults to the lens's ``CONTEXT_TEMPLATE``) and
+    optionally the ``answer`` to score; choose ``"sentences"`` as the segmentation.
 
     Examples
     --------
@@ -43,9 +45,11 @@ class FeatureWidget(ExplainerWidget):
     players_after_layout = True  # the coloured text wraps at the panel's final width
 
     def __init__(self, lens, text: str | None = None, template: str | None = None, *,
+                 question: str | None = None, answer: str | None = None,
                  method: str = "auto", budget: int = 500, max_degree: int | None = None,
                  max_order: int | None = None) -> None:
         self._text, self._template = text, template
+        self._question, self._answer = question, answer
         self._lenses: dict = {}
         self._models: dict = {}  # model choice -> loaded (model, tokenizer), shared by clones
         super().__init__(lens, method=method, budget=budget, max_degree=max_degree, max_order=max_order)
@@ -57,11 +61,18 @@ class FeatureWidget(ExplainerWidget):
         layout = w.Layout(width="95%")
         self.prompt = w.Textarea(value=text if text is not None else REVIEW, description="Prompt",
                                  layout=w.Layout(width="95%", height="90px"))
-        default_template = SENTIMENT_TEMPLATE if text is None and template is None else (template or "{text}")
+        if template is None and self._question:
+            default_template = CONTEXT_TEMPLATE
+        else:
+            default_template = SENTIMENT_TEMPLATE if text is None and template is None else (template or "{text}")
         self.template = w.Textarea(value=default_template, description="Template", rows=3, layout=layout,
                                    placeholder="...{text}...  (never masked)")  # a Textarea shows its newlines
         self.fixed = w.Text(value="", description="Fixed", layout=layout,
                             placeholder="substrings never masked, separated by |")
+        self.question = w.Text(value=self._question or "", description="Question", layout=layout,
+                               placeholder="context attribution: fills {question} in the template")
+        self.answer = w.Text(value=self._answer or "", description="Answer", layout=layout,
+                             placeholder="scored by logprob / logit_prob (empty: the model's greedy answer)")
         seg = lens.segmentation if lens.segmentation in SEGMENTATIONS else "words"
         self.segmentation = w.Dropdown(options=list(SEGMENTATIONS), value=seg, description="Segments")
         self.masking = w.Dropdown(options=list(MASKINGS), value=lens.masking, description="Masking")
@@ -75,7 +86,7 @@ class FeatureWidget(ExplainerWidget):
         self.value = w.Dropdown(options=choices, value=value, description="Value")
         labels = ", ".join(lens.labels) if lens.labels else "positive, negative"
         self.labels = w.Text(value=labels, description="Labels", placeholder="margin: two label words")
-        return [self.prompt, self.template, self.fixed,
+        return [self.prompt, self.template, self.question, self.answer, self.fixed,
                 w.HBox([w.VBox([self.segmentation, self.masking]), w.VBox([self.model, self.value]), self.labels])]
 
     def _lens(self):
@@ -105,7 +116,12 @@ class FeatureWidget(ExplainerWidget):
         self.active_lens = self._lens()
         fixed = [s for s in (p.strip() for p in self.fixed.value.split("|")) if s] or None
         template = self.template.value.strip() or None
-        return self.active_lens.game(self.prompt.value, template=template, fixed=fixed)
+        question = self.question.value.strip() or None
+        answer = self.answer.value or None
+        if question is None and template is not None and "{question}" in template:
+            raise ValueError("the template has {question}: type a question")
+        return self.active_lens.game(self.prompt.value, template=template, fixed=fixed, question=question,
+                                     answer=answer if self.active_lens.kind_ == "causal" else None)
 
     def plot_players(self, result, ax) -> None:
         from spexkit import plots

@@ -69,3 +69,24 @@ def test_template_shows_and_keeps_its_newlines(tiny):
     fw.template.value = "review :\n{text}\nanswer :"
     game = fw.build_game()
     assert game.info["prompt"] == "review :\nthe film was good\nanswer :"
+
+
+def test_widget_takes_a_context_a_question_and_an_answer(tiny):
+    from .test_context import CONTEXT, SENTENCES
+
+    model, tok = tiny
+    lens = FeatureLens((model, tok), value="logit_prob", segmentation="sentences", chat=False)
+    fw = lens.widget(text=CONTEXT, question="was the film good ?", answer="positive")
+    assert fw.template.value == "Context: {text}\n\nQuery: {question}"
+    assert fw.segmentation.value == "sentences" and "logit_prob" in fw.value.options
+    game = fw.build_game()
+    assert game.labels == SENTENCES and game.info["answer"] == "positive"
+    assert game.info["prompt"].endswith("Query: was the film good ?")
+    fw.template.value = "review : {text} {question} answer :"
+    fw.question.value = ""
+    with pytest.raises(ValueError, match="type a question"):
+        fw.build_game()
+    fw.question.value = "good ?"
+    fw.answer.value = ""  # the model's own greedy answer
+    game = fw.build_game()
+    assert game.info["prompt"] == "review : " + CONTEXT + " good ? answer :" and game.info["answer_ids"]
