@@ -503,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.oracle_max_n = min(args.oracle_max_n, 8)
         args.captum_budgets = [32]
+        args.baseline_max_budget = 32
+        args.spex_items = 0 if "--spex-items" not in (argv or sys.argv) else args.spex_items
     out_path = Path(args.out) if args.out else RESULTS / ("context_quick.json" if args.quick else "context.json")
     args.cache = args.cache or str(out_path.parent / f".{out_path.stem}_cache.sqlite")
     args.peer_json = args.peer_json or str(out_path.parent / f".{out_path.stem}_peers.json")

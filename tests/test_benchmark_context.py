@@ -1,0 +1,123 @@
+"""benchmarks/context.py (context attribution beside ContextCite and captum) and
+benchmarks/document.py (document-scale faithfulness): the --quick runs end to end, and the
+metric pieces on cases with known answers."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spexkit
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "context.py"
+DOCUMENT = ROOT / "benchmarks" / "document.py"
+
+
+def load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def context():
+    return load(SCRIPT, "context_benchmark")
+
+
+def test_log_prob_inverts_the_log_odds(context):
+    p = np.array([1e-9, 0.01, 0.5, 0.9, 1 - 1e-9])
+    logit = np.log(p) - np.log1p(-p)
+    np.testing.assert_allclose(context.log_prob(logit), np.log(p), rtol=1e-9)
+
+
+def test_greedy_order_and_removals_follow_the_surrogate(context):
+    # f = 3 x0 + 0.5 x1 + 2 x0 x2: removing 0 first (drops 3, and the pair), then 1, then 2
+    res = spexkit.Interactions([(), (0,), (1,), (0, 2)], [0.0, 3.0, 0.5, 2.0], 4, basis="mobius")
+    assert context.greedy_order(res, 3) == [0, 1, 2]
+    assert context.top_k(res.shapley(), 2) == [0, 2]  # Shapley: 4, 0.5, 1 (the pair split), 0
+    masks = context.removal_masks(4, [[2, 0, 1, 3]])
+    assert masks.shape == (3, 4) and masks[0].tolist() == [True, True, False, True]
+    assert masks[2].sum() == 0  # k = 5 > n removes everything
+    assert context.top_pair(res) == [0, 2]
+
+
+def test_summary_and_pair_target_on_known_records(context):
+    def rec(i, stratum, lds, hit, oracle_hit):
+        methods = {"proxyspex": {"128": {"lds": lds, "r2": lds, "calls": 128, "seconds": 1.0,
+                                         "drop": {"1": 1.0, "3": 2.0, "5": 3.0}, "recall": {"1": 1, "3": 1, "5": 1},
+                                         "pair_hit": hit}},
+                   "exact": {"512": {"lds": 1.0, "r2": 1.0, "calls": 512, "seconds": 2.0,
+                                     "drop": {"1": 1.0, "3": 2.0, "5": 3.0}, "recall": {"1": 1, "3": 1, "5": 1},
+                                     "pair_hit": oracle_hit}}}
+        return {"id": f"pair-{i}", "stratum": stratum, "methods": methods}
+
+    records = [rec(1, "pair", 0.5, True, True), rec(2, "pair", 0.7, False, True), rec(3, "pair", 0.9, True, False)]
+    summary = context.summarise(records)
+    entry = summary["all"]["proxyspex"]["128"]
+    assert entry["items"] == 3 and entry["lds"][0] == pytest.approx(0.7)
+    assert entry["lds"][1] == pytest.approx(np.std([0.5, 0.7, 0.9], ddof=1) / np.sqrt(3))
+    assert entry["pair_hits"] == [2, 3]
+    assert summary["pair"]["exact"]["own"]["items"] == 3
+    target = context.pair_target(records, "128")
+    assert (target["oracle_items"], target["eligible"], target["hits"]) == (3, 2, 1)  # pair-3: oracle disagrees
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("context")
+    out = tmp / "context_quick.json"
+    env = dict(os.environ, OMP_NUM_THREADS="2")
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out)], capture_output=True,
+                          text=True, env=env, timeout=1500)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_quick_context_run(quick_report):
+    report, stdout = quick_report
+    assert report["quick"] and report["budgets"] == [32, 64] and report["test_masks"] == 32
+    items = report["items"]
+    assert len(items) == 6 and sorted({r["stratum"] for r in items}) == ["pair", "redundant", "single"]
+    for r in items:
+        assert r["n"] >= 8 and r["prompt_tokens"] > 100
+        for name in ("proxyspex", "lasso"):
+            for b in ("32", "64"):
+                m = r["methods"][name][b]
+                assert m["calls"] <= int(b) and -1 <= m["lds"] <= 1 and 0 <= m["recall"]["1"] <= 1
+                assert set(m["drop"]) == {"1", "3", "5"} and "drop_greedy" in m
+        loo = r["methods"]["loo"][str(r["n"] + 1)]
+        assert loo["calls"] == r["n"] + 1
+    oracle = [r for r in items if "exact" in r["methods"]]
+    assert oracle and all(r["stratum"] == "pair" and r["n"] <= 8 for r in oracle)
+    for r in oracle:
+        exact = next(iter(r["methods"]["exact"].values()))
+        assert exact["calls"] == 2 ** r["n"]
+        assert exact["lds"] == pytest.approx(1.0) and exact["r2"] == pytest.approx(1.0, abs=1e-9)  # the game itself
+    baseline = [r for r in items if "kernelshap" in r["methods"]]
+    assert len(baseline) == 1 and set(baseline[0]["methods"]) >= {"kernelshap", "lime", "banzhaf"}
+    # the surrogates beat chance on the held-out masks, on average
+    assert report["summary"]["all"]["proxyspex"]["64"]["lds"][0] > 0.3
+    assert "pair_target" in report and "== all ==" in stdout and "proxyspex" in stdout
+
+
+def test_quick_document_run(tmp_path):
+    out = tmp_path / "document_quick.json"
+    proc = subprocess.run([sys.executable, str(DOCUMENT), "--quick", "--out", str(out)], capture_output=True,
+                          text=True, env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["quick"] and len(report["items"]) == 2
+    for r in report["items"]:
+        assert r["words"] >= 500 and r["n_players"] >= 500
+        # the stand-in model is sparse (two words, one pair): ProxySPEX recovers it
+        assert r["methods"]["proxyspex"]["300"]["r2"] > 0.95
+        assert r["methods"]["spex"]["300"]["calls"] <= 300
+    assert set(report["summary"]) == {"proxyspex", "spex", "lime"}
