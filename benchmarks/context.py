@@ -433,6 +433,24 @@ def print_table(summary: dict, stratum: str = "all") -> None:
                   f"{e['calls'][0]:7.0f} {e['seconds'][0]:8.1f} {pair}")
 
 
+ORDER = ("proxyspex", "lasso", "kernelshap", "lime", "banzhaf", "loo", "spex", "exact", "contextcite",
+         "captum-FeatureAblation", "captum-ShapleyValueSampling", "captum-Lime", "captum-KernelShap")
+
+
+def markdown(summary: dict, stratum: str = "all") -> str:
+    """One stratum's table as Markdown (docs/benchmarks.md), methods in a fixed order."""
+    lines = ["| method | budget | items | LDS | R² | drop@1 | drop@3 | drop@5 | recall@1 | recall@3 | calls | s | pair |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = summary.get(stratum, {})
+    for name in [m for m in ORDER if m in rows] + [m for m in rows if m not in ORDER]:
+        for b, e in rows[name].items():
+            pair = f"{e['pair_hits'][0]}/{e['pair_hits'][1]}" if "pair_hits" in e else ""
+            lines.append(f"| {name} | {b} | {e['items']} | {fmt(e['lds'])} | {fmt(e['r2'])} | {fmt(e['drop']['1'])} | "
+                         f"{fmt(e['drop']['3'])} | {fmt(e['drop']['5'])} | {fmt(e['recall']['1'])} | "
+                         f"{fmt(e['recall']['3'])} | {e['calls'][0]:.0f} | {e['seconds'][0]:.1f} | {pair} |")
+    return "\n".join(lines)
+
+
 def targets(summary: dict, pair: dict, throughput: dict | None) -> dict:
     """The issue's targets, each met or not, from the summary."""
     out: dict = {}
@@ -486,12 +504,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default=None, help="SQLite cache of model calls (default: in the results folder)")
     p.add_argument("--out", default=None)
     p.add_argument("--from-json", default=None, help="print the tables of a results file")
+    p.add_argument("--markdown", action="store_true", help="with --from-json: Markdown tables")
     args = p.parse_args(argv)
 
     if args.from_json:
         data = json.loads(Path(args.from_json).read_text())
         for s in ("all", "single", "pair", "redundant"):
-            print_table(data["summary"], s)
+            if args.markdown:
+                print(f"\n**{s}**\n\n" + markdown(data["summary"], s))
+            else:
+                print_table(data["summary"], s)
         print(json.dumps({"pair_target": data["pair_target"], "targets": data["targets"]}, indent=1))
         return 0
 
