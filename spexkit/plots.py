@@ -91,6 +91,16 @@ def _value_colours(values):
     return [cmap(0.5 + 0.5 * v / scale) for v in values]
 
 
+def _text_colour(background) -> str:
+    """Black on light backgrounds, white on dark ones (the strongest parts' deep blue or red).
+
+    >>> _text_colour((0.02, 0.19, 0.38, 1.0)), _text_colour((0.97, 0.97, 0.97, 1.0))
+    ('white', 'black')
+    """
+    r, g, b = background[:3]
+    return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.4 else "black"  # relative luminance
+
+
 def plot_segments(labels, values, title: str = "Shapley value of each part", width: int | None = None,
                   ax=None, fontsize: float = 10):
     """The parts in order (words of a prompt, data groups...), each on a background coloured
@@ -133,6 +143,7 @@ def _draw_segments(ax, labels, values, width, fontsize) -> float:
     x, row, chars = 0.0, 0, 0
     for text, colour in zip(labels, colours):
         t = ax.text(0, 1, text, family="monospace", fontsize=fontsize, ha="left", va="top",
+                    color=_text_colour(colour),
                     bbox={"boxstyle": "round,pad=0.2", "facecolor": colour, "edgecolor": "none"})
         w = t.get_window_extent(renderer).width * to_points + 2 * pad
         if x > 0 and (x + w > room or (width is not None and chars + len(text) > width)):

@@ -124,3 +124,12 @@ def test_overview_grows_with_the_text():
     long = plots.plot_overview(_overview_result(WORDS * 3)).get_size_inches()[1]
     assert long - short > 1.0  # about eight more lines of words
     plt.close("all")
+
+
+def test_segment_text_stays_readable_on_the_darkest_backgrounds():
+    import matplotlib.pyplot as plt
+
+    ax = plots.plot_segments(["strong", "weak", "against"], [1.0, 0.05, -1.0])
+    colours = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colours == {"strong": "white", "weak": "black", "against": "white"}
+    plt.close(ax.figure)
