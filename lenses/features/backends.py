@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import inspect
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -55,14 +57,16 @@ class PrefixNode:
         return self.rows[0] if self.rows else self.children[0].any_row()
 
 
-def _batches_cost(lengths: Sequence[int], micro_batch: int, overhead: int) -> float:
+def _batches_cost(lengths, micro_batch: int, overhead: int) -> float:
     """Tokens computed (padding included) running these lengths in length-sorted micro-batches."""
-    lengths = sorted(lengths)
-    total = 0.0
-    for i in range(0, len(lengths), micro_batch):
-        chunk = lengths[i : i + micro_batch]
-        total += overhead + len(chunk) * chunk[-1]
-    return total
+    lengths = np.sort(np.asarray(lengths, dtype=np.int64))
+    if lengths.size == 0:
+        return 0.0
+    longest = lengths[micro_batch - 1 :: micro_batch].tolist()
+    if lengths.size % micro_batch:
+        longest.append(int(lengths[-1]))
+    sizes = [micro_batch] * (lengths.size // micro_batch) + ([lengths.size % micro_batch] if lengths.size % micro_batch else [])
+    return float(sum(overhead + k * m for k, m in zip(sizes, longest)))
 
 
 def plan_shared_prefixes(bodies: Sequence[Sequence[int]], keep: int, *, overhead: int = 16,
@@ -84,42 +88,55 @@ def plan_shared_prefixes(bodies: Sequence[Sequence[int]], keep: int, *, overhead
     ([2], [(0, 8, [0, 1])])
     """
 
-    def common_end(rows: list[int], start: int) -> int:
-        ordered = sorted((bodies[i] for i in rows), key=tuple)
-        first, last = ordered[0], ordered[-1]  # the common prefix of a set is that of its extremes
-        limit = min(len(bodies[i]) for i in rows) - keep
-        end = start
-        while end < limit and first[end] == last[end]:
-            end += 1
-        return max(end, start)
+    lengths = np.array([len(b) for b in bodies], dtype=np.int64)
+    tokens = np.full((len(bodies), int(lengths.max(initial=0)) + 1), -1, dtype=np.int64)  # -1: past the end
+    for i, b in enumerate(bodies):
+        tokens[i, : len(b)] = b
 
-    def plan(rows: list[int], start: int) -> PrefixNode:
-        end = common_end(rows, start) if len(rows) > 1 else start
+    def common_end(rows: np.ndarray, start: int) -> int:
+        limit = int(lengths[rows].min()) - keep
+        if limit <= start:
+            return start
+        same = (tokens[rows, start:limit] == tokens[rows[0], start:limit]).all(0)
+        return start + (int(np.argmin(same)) if not same.all() else same.size)
+
+    def plan(rows: np.ndarray, start: int) -> PrefixNode:
+        end = common_end(rows, start) if rows.size > 1 else start
         node = PrefixNode(start, end)
-        groups: dict[int, list[int]] = {}
-        for i in rows:
-            if len(bodies[i]) - keep > end:  # could share more with bodies continuing alike
-                groups.setdefault(bodies[i][end], []).append(i)
-            else:
-                node.rows.append(i)
-        for group in groups.values():
-            if len(group) > 1:
+        longer = lengths[rows] - keep > end  # could share more with bodies continuing alike
+        node.rows.extend(int(i) for i in rows[~longer])
+        ahead = rows[longer]
+        for token in np.unique(tokens[ahead, end]):
+            group = ahead[tokens[ahead, end] == token]
+            if group.size > 1:
                 child = plan(group, end)
-                flat = _batches_cost([len(bodies[i]) - end for i in group], micro_batch, 0)
-                if child.cost < flat:
+                if child.cost < _batches_cost(lengths[group] - end, micro_batch, overhead):
                     node.children.append(child)
                     continue
-            node.rows.extend(group)
+            node.rows.extend(int(i) for i in group)
         node.rows.sort()
         run_once = (overhead + end - start) if end > start else 0
         node.cost = (run_once + sum(c.cost for c in node.children)
-                     + _batches_cost([len(bodies[i]) - end for i in node.rows], micro_batch, overhead))
-        flat = _batches_cost([len(bodies[i]) - start for i in rows], micro_batch, overhead)
+                     + _batches_cost(lengths[node.rows] - end, micro_batch, overhead))
+        flat = _batches_cost(lengths[rows] - start, micro_batch, overhead)
         if flat <= node.cost:  # sharing does not pay here: run every body from ``start``
-            return PrefixNode(start, start, sorted(rows), cost=flat)
+            return PrefixNode(start, start, sorted(int(i) for i in rows), cost=flat)
         return node
 
-    return plan(list(range(len(bodies))), 0)
+    with _deep_recursion(len(bodies)):
+        return plan(np.arange(len(bodies)), 0)
+
+
+@contextmanager
+def _deep_recursion(levels: int):
+    """Room for ``levels`` nested calls: leave-one-out masks over a long text make a chain of
+    groups, one level per segment (a 1,000-word text nests 1,000 deep)."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 3 * levels + 1000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 class CausalLM:
@@ -220,7 +237,8 @@ class CausalLM:
             self._run_rows(list(prefix), bodies, range(len(bodies)), 0, keep, None, out)
         else:
             plan = plan_shared_prefixes(bodies, keep, overhead=self.forward_overhead, micro_batch=self.micro_batch)
-            self._run_plan(plan, list(prefix), bodies, keep, kv, out)
+            with _deep_recursion(len(bodies)):
+                self._run_plan(plan, list(prefix), bodies, keep, kv, out)
         return torch.stack(out)
 
     def _run_plan(self, node: "PrefixNode", prefix: list, bodies, keep: int, kv, out: list) -> None:

@@ -170,3 +170,32 @@ def test_the_window_error_names_both_lengths(tiny):
         lens.game(" ".join(SENTENCES * 6), template=TEMPLATE)
     n_tokens = 4 + len(" ".join(SENTENCES * 6).split())  # word-level: one token per word, 4 in the template
     assert f"the prompt is {n_tokens} tokens" in str(info.value) and "256" in str(info.value)
+
+
+def test_leave_one_out_over_a_thousand_words_plans_a_deep_chain():
+    rng = np.random.default_rng(0)
+    words = [list(rng.integers(0, 5000, rng.integers(1, 3))) for _ in range(1000)]
+    masks = np.vstack([np.ones((1, 1000), bool), ~np.eye(1000, dtype=bool)])
+    bodies = [sum((w for w, k in zip(words, m) if k), []) + [1, 2] for m in masks]
+    plan = plan_shared_prefixes(bodies, keep=1, overhead=48, micro_batch=16)
+    covered, depth = [], 0
+
+    def walk(node, level):
+        nonlocal depth
+        depth = max(depth, level)
+        covered.extend(node.rows)
+        for child in node.children:
+            walk(child, level + 1)
+
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(5000)
+    try:
+        walk(plan, 0)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert sorted(covered) == list(range(1001)) and depth > 100  # rows dropping late words share long prefixes
+    from lenses.features.backends import _batches_cost
+
+    assert plan.cost < 0.7 * _batches_cost([len(b) for b in bodies], 16, 48)
