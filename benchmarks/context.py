@@ -368,6 +368,41 @@ def measure_ours(lens_threads: int, items: list[dict], n_masks: int, seed: int) 
     return rows
 
 
+def throughput_table(ours: list[dict], raw: dict | None) -> dict:
+    """Queries per second of every path, and ours over the peers' (mean over the prompts)."""
+    out: dict = {"ours": ours, "load_average": os.getloadavg()}
+    if raw is None or not raw.get("throughput"):
+        return out
+    theirs = raw["throughput"]["items"]
+    out["peers"] = [r["throughput"] | {"id": r["id"], "prompt_tokens": r["prompt_tokens"]} for r in theirs]
+    q = {k: float(np.mean([r[k]["queries_per_s"] for r in ours])) for k in
+         ("ours", "ours (leave-one-out)", "naive one prompt per forward")}
+    q["contextcite"] = float(np.mean([r["contextcite"]["queries_per_s"] for r in out["peers"]]))
+    q["captum FeatureAblation"] = float(np.mean([r["captum_feature_ablation"]["queries_per_s"] for r in out["peers"]]))
+    out["queries_per_s"] = q
+    out["ratios"] = {"ours / contextcite": q["ours"] / q["contextcite"],
+                     "ours (leave-one-out) / captum FeatureAblation":
+                         q["ours (leave-one-out)"] / q["captum FeatureAblation"],
+                     "ours / naive": q["ours"] / q["naive one prompt per forward"]}
+    return out
+
+
+def rerun_throughput(args, out_path: Path) -> int:
+    """--only-throughput: measure the peers' and our throughput again, in this one process,
+    and update the results file's throughput table and targets."""
+    data = json.loads(out_path.read_text())
+    items = load_items(data["quick"])
+    lens = make_lens(args.threads)
+    long_items = throughput_items(items, lens, 3)
+    raw = run_peers(args.peer_python, [], [], args, long_items) if args.peer_python else None
+    data["throughput"] = throughput_table(measure_ours(args.threads, long_items, args.throughput_masks, args.seed), raw)
+    data["targets"] = targets(data["summary"], data["pair_target"], data["throughput"])
+    out_path.write_text(json.dumps(data, indent=1, default=float))
+    print(json.dumps({"throughput": data["throughput"].get("queries_per_s"),
+                      "ratios": data["throughput"].get("ratios")}, indent=1))
+    return 0
+
+
 # ----------------------------------------------------------------------------- summary
 
 def mean_se(values: list[float]) -> tuple[float, float, int]:
@@ -499,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--peer-python", default=None, help="Python of the ContextCite + captum venv")
     p.add_argument("--throughput", action="store_true")
     p.add_argument("--throughput-masks", type=int, default=128)
+    p.add_argument("--only-throughput", action="store_true",
+                   help="measure throughput again (ours and the peers') and update the results file")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=None, help="SQLite cache of model calls (default: in the results folder)")
@@ -530,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     out_path = Path(args.out) if args.out else RESULTS / ("context_quick.json" if args.quick else "context.json")
     args.cache = args.cache or str(out_path.parent / f".{out_path.stem}_cache.sqlite")
     args.peer_json = args.peer_json or str(out_path.parent / f".{out_path.stem}_peers.json")
+    if args.only_throughput:
+        return rerun_throughput(args, out_path)
     items = load_items(args.quick, args.items)
     extra_ids = baseline_subset(items, args.baseline_items)
     captum_ids = baseline_subset(items, args.captum_items)
@@ -570,21 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     pair = pair_target(records, "128" if 128 in args.budgets else str(args.budgets[-1]))
     throughput = None
     if args.throughput:
-        ours = measure_ours(args.threads, long_items, args.throughput_masks, args.seed)
-        throughput = {"ours": ours}
-        if raw is not None and raw.get("throughput"):
-            theirs = raw["throughput"]["items"]
-            throughput["peers"] = [r["throughput"] | {"id": r["id"], "prompt_tokens": r["prompt_tokens"]} for r in theirs]
-            q = {k: float(np.mean([r[k]["queries_per_s"] for r in ours])) for k in
-                 ("ours", "ours (leave-one-out)", "naive one prompt per forward")}
-            q["contextcite"] = float(np.mean([r["contextcite"]["queries_per_s"] for r in throughput["peers"]]))
-            q["captum FeatureAblation"] = float(np.mean([r["captum_feature_ablation"]["queries_per_s"]
-                                                        for r in throughput["peers"]]))
-            throughput["queries_per_s"] = q
-            throughput["ratios"] = {"ours / contextcite": q["ours"] / q["contextcite"],
-                                    "ours (leave-one-out) / captum FeatureAblation":
-                                        q["ours (leave-one-out)"] / q["captum FeatureAblation"],
-                                    "ours / naive": q["ours"] / q["naive one prompt per forward"]}
+        throughput = throughput_table(measure_ours(args.threads, long_items, args.throughput_masks, args.seed), raw)
     result = {
         "benchmark": "context", "quick": args.quick, "budgets": args.budgets, "test_masks": args.test_masks,
         "keep": 0.5, "seed": args.seed, "threads": args.threads, "model": "SmolLM2-135M-Instruct (CPU, float32)",
