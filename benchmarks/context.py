@@ -601,10 +601,10 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         rec = run_item(lens, item, args, with_baselines=item["id"] in extra_ids, peer=_split_captum(peers.get(item["id"])))
         records.append(rec)
-        px = rec["methods"]["proxyspex"][str(args.budgets[-1])]
+        top = budgets_of(item, args)[-1]
+        px = rec["methods"]["proxyspex"][str(top)]
         print(f"[{item['id']}] n={rec['n']} {rec['prompt_tokens']} tokens, {rec['queries']} model calls, "
-              f"{time.perf_counter() - t:.0f} s; proxyspex@{args.budgets[-1]} LDS {px['lds']:.2f} R2 {px['r2']:.2f}",
-              flush=True)
+              f"{time.perf_counter() - t:.0f} s; proxyspex@{top} LDS {px['lds']:.2f} R2 {px['r2']:.2f}", flush=True)
     summary = summarise(records)
     pair = pair_target(records, "128" if 128 in args.budgets else str(args.budgets[-1]))
     throughput = None
