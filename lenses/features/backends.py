@@ -4,10 +4,10 @@
   ``HookedTransformer``): many masked prompts per forward pass, left-padded with an attention mask and explicit
   position ids, micro-batches bounded by a token count (long prompts get fewer rows per pass).
   The never-masked template prefix runs once; its key/value cache is reused by every mask
-  (transformers models). Masked prompts are sorted so that those sharing their first tokens
-  (every segment before the first removed one) sit in the same micro-batch, and that shared
-  part also runs once per micro-batch. The output head runs only at the positions the value
-  reads (``logits_to_keep``).
+  (transformers models). Masked prompts that start with the same tokens (every segment before
+  the first removed one) are grouped by :func:`plan_shared_prefixes`, and a group's shared
+  part runs once where that costs less than running it in every prompt. The output head runs
+  only at the positions the value reads (``logits_to_keep``).
 * :class:`Encoder` — a sentence encoder (mean-pooled, normalised embeddings).
 * :class:`TextFunction` — any Python callable on a list of strings.
 """
@@ -69,7 +69,7 @@ def _batches_cost(lengths, micro_batch: int, overhead: int) -> float:
     return float(sum(overhead + k * m for k, m in zip(sizes, longest)))
 
 
-def plan_shared_prefixes(bodies: Sequence[Sequence[int]], keep: int, *, overhead: int = 16,
+def plan_shared_prefixes(bodies: Sequence[Sequence[int]], keep: int, *, overhead: int = 48,
                          micro_batch: int = 16) -> PrefixNode:
     """Group token sequences into a tree of shared prefixes that costs the fewest tokens to run.
 
@@ -150,8 +150,8 @@ class CausalLM:
     max_batch_tokens : at most this many tokens (rows x longest row, prefix included) per
         forward pass, which bounds memory on long prompts; a row longer than this runs alone.
     reuse_prefix : run the shared prefix once and reuse its key/value cache (transformers
-        models with a ``DynamicCache``), and within a micro-batch also the tokens all its rows
-        share; False runs every full sequence (the naive path).
+        models with a ``DynamicCache``), and also the first tokens that groups of bodies share
+        (:func:`plan_shared_prefixes`); False runs every full sequence (the naive path).
     """
 
     def __init__(self, model, tokenizer, *, micro_batch: int = 16, max_batch_tokens: int = 8192,
@@ -165,7 +165,7 @@ class CausalLM:
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
         self.micro_batch = int(micro_batch)
         self.max_batch_tokens = int(max_batch_tokens)
-        self.shared_tokens = 0  # tokens that ran once for a whole micro-batch (see last_logits)
+        self.shared_tokens = 0  # tokens that ran once for a group instead of once per body (last_logits)
         from lenses.heads.loading import is_transformer_lens_model
 
         # a TransformerBridge or HookedTransformer (or another hooked model) pads through its own forward
