@@ -15,7 +15,7 @@ from .execution import as_evaluator
 from .interactions import Interactions
 from .metrics import r2_score, sample_masks
 
-__all__ = ["faithfulness", "top_k_removal"]
+__all__ = ["faithfulness", "greedy_removal_order", "top_k_removal"]
 
 
 def faithfulness(result: Interactions, game, *, n_samples: int = 1000, distribution: str = "uniform",
@@ -39,6 +39,29 @@ def faithfulness(result: Interactions, game, *, n_samples: int = 1000, distribut
     return r2_score(y, result.predict(masks))
 
 
+def greedy_removal_order(result: Interactions, k: int) -> list[int]:
+    """The first ``k`` parts to remove, one at a time, each the one whose removal lowers the
+    surrogate's prediction most (no query of the game).
+
+    Examples
+    --------
+    >>> res = Interactions([(), (0,), (1,), (0, 2)], [0.0, 3.0, 0.5, 2.0], 4, basis="mobius")
+    >>> greedy_removal_order(res, 3)
+    [0, 1, 2]
+    """
+    n = result.n_players
+    mask = np.ones(n, dtype=bool)
+    order: list[int] = []
+    for _ in range(min(int(k), n)):
+        cand = np.flatnonzero(mask)
+        trial = np.repeat(mask[None, :], cand.size, axis=0)
+        trial[np.arange(cand.size), cand] = False
+        best = int(cand[np.argmin(result.predict(trial))])
+        mask[best] = False
+        order.append(best)
+    return order
+
+
 def top_k_removal(result: Interactions, game, ks=(1, 2, 3, 5, 10)) -> dict[str, list]:
     """Remove the k parts the surrogate says raise the value most; measure the true drop.
 
@@ -48,15 +71,7 @@ def top_k_removal(result: Interactions, game, ks=(1, 2, 3, 5, 10)) -> dict[str, 
     """
     n = result.n_players
     ks = sorted({int(k) for k in ks if 0 < int(k) <= n})
-    mask = np.ones(n, dtype=bool)
-    order: list[int] = []
-    for _ in range(max(ks, default=0)):
-        cand = np.flatnonzero(mask)
-        trial = np.repeat(mask[None, :], cand.size, axis=0)
-        trial[np.arange(cand.size), cand] = False
-        best = int(cand[np.argmin(result.predict(trial))])
-        mask[best] = False
-        order.append(best)
+    order = greedy_removal_order(result, max(ks, default=0))
     masks = np.ones((len(ks) + 1, n), dtype=bool)
     for row, k in enumerate(ks, start=1):
         masks[row, order[:k]] = False
