@@ -66,6 +66,7 @@ sys.path.insert(0, str(ROOT))
 
 import spexkit  # noqa: E402
 from lenses.features import FeatureLens  # noqa: E402
+from spexkit.evaluation import greedy_removal_order  # noqa: E402
 from spexkit.execution import Evaluator  # noqa: E402
 from spexkit.metrics import r2_score  # noqa: E402
 
@@ -139,21 +140,6 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 def top_k(scores: np.ndarray, k: int) -> list[int]:
     return [int(i) for i in np.argsort(-np.asarray(scores), kind="stable")[:k]]
-
-
-def greedy_order(result: spexkit.Interactions, k: int) -> list[int]:
-    """Parts removed one at a time, each the one whose removal lowers the surrogate most."""
-    n = result.n_players
-    mask = np.ones(n, dtype=bool)
-    order: list[int] = []
-    for _ in range(min(k, n)):
-        cand = np.flatnonzero(mask)
-        trial = np.repeat(mask[None], cand.size, axis=0)
-        trial[np.arange(cand.size), cand] = False
-        best = int(cand[np.argmin(result.predict(trial))])
-        mask[best] = False
-        order.append(best)
-    return order
 
 
 def removal_masks(n: int, orders: list[list[int]]) -> np.ndarray:
@@ -235,7 +221,7 @@ def run_item(lens: FeatureLens, item: dict, args, *, with_baselines: bool, peer:
         rec["methods"].setdefault(name, {})[str(budget)] = m
 
     def add_result(name: str, budget, res, calls, seconds):
-        add(name, budget, res.shapley(), res.predict, calls, seconds, greedy=greedy_order(res, max(KS)),
+        add(name, budget, res.shapley(), res.predict, calls, seconds, greedy=greedy_removal_order(res, max(KS)),
             pair=top_pair(res))
 
     budgets = budgets_of(item, args)
@@ -254,8 +240,8 @@ def run_item(lens: FeatureLens, item: dict, args, *, with_baselines: bool, peer:
             for b in [b for b in budgets if b <= args.baseline_max_budget]:
                 add_result(method, b, *explain(method, b))
     if item["id"] in args.spex_ids:
-            res, calls, seconds = explain("spex", None)
-            add_result("spex", calls, res, calls, seconds)
+        res, calls, seconds = explain("spex", None)
+        add_result("spex", calls, res, calls, seconds)
     if n <= args.oracle_max_n:
         add_result("exact", 2 ** n, *explain("exact", None))
     cc_rows = (peer or {}).get("contextcite") or []
@@ -267,15 +253,11 @@ def run_item(lens: FeatureLens, item: dict, args, *, with_baselines: bool, peer:
     for name, rows in (peer or {}).items():
         for r in rows:
             scores = np.asarray(r["scores"], dtype=np.float64)
-            if name == "contextcite":
+            scale = "logit" if name == "contextcite" else "logp"  # captum's target is the log-probability
+            if r.get("intercept") is not None:  # ContextCite, Lime, KernelShap: a fitted linear model
                 predict = (lambda m, s=scores, c=r["intercept"]: c + m.astype(float) @ s)
-                scale = "logit"
-            elif r.get("intercept") is not None:
-                predict = (lambda m, s=scores, c=r["intercept"]: c + m.astype(float) @ s)
-                scale = "logp"
             else:  # FeatureAblation, Shapley sampling: additive around the full prompt
                 predict = (lambda m, s=scores: full_logp - (~m).astype(float) @ s)
-                scale = "logp"
             calls = r.get("num_ablations") or r.get("evaluations") or r["forward_calls"]  # model evaluations
             add(name if name == "contextcite" else "captum-" + r["method"], r.get("budget") or n + 1, scores, predict,
                 calls, r["wall_s"], scale=scale)
@@ -311,8 +293,8 @@ def run_peers(python: str, items: list[dict], captum_ids: list[str], args, throu
         if items:
             out = call(spec, "contextcite")
         if captum_ids:
-            sub = dict(spec, items=[s for s in spec["items"] if s["id"] in captum_ids], contextcite_budgets=[],
-                       captum_methods=list(CAPTUM))
+            sub = dict(spec, items=[{k: s[k] for k in ("id", "sentences", "query", "answer")} for s in spec["items"]
+                                    if s["id"] in captum_ids], contextcite_budgets=[], captum_methods=list(CAPTUM))
             cap = call(sub, "captum")
             by = {r["id"]: r for r in cap["items"]}
             for r in out["items"]:
@@ -342,7 +324,11 @@ def throughput_items(items: list[dict], lens: FeatureLens, count: int, min_token
     return out
 
 
-def measure_ours(lens_threads: int, items: list[dict], n_masks: int, seed: int) -> list[dict]:
+def measure_ours(lens: FeatureLens, items: list[dict], n_masks: int, seed: int) -> list[dict]:
+    """Our queries per second on each prompt: the lens's path on random and leave-one-out
+    masks, and the naive path; every mode runs the lens's model, loaded once."""
+    backend = lens.load().backend_
+    model = (backend.model, backend.tokenizer)
     rows = []
     for item in items:
         n = len(item["sentences"])
@@ -352,8 +338,7 @@ def measure_ours(lens_threads: int, items: list[dict], n_masks: int, seed: int) 
         for name, kw, masks in (("ours", {}, random), ("ours (leave-one-out)", {}, loo),
                                 ("naive one prompt per forward", {"reuse_prefix": False, "batch_size": 1},
                                  random[: max(16, n_masks // 4)])):
-            lens = FeatureLens("smollm2", value="logit_prob", segmentation="sentences", keep=0.5, device="cpu", **kw)
-            game = game_of(lens, item)
+            game = game_of(FeatureLens(model, value="logit_prob", segmentation="sentences", keep=0.5, **kw), item)
             game.batch_size = len(masks)
             game(masks[:1])
             t = time.perf_counter()
@@ -395,7 +380,7 @@ def rerun_throughput(args, out_path: Path) -> int:
     lens = make_lens(args.threads)
     long_items = throughput_items(items, lens, 3)
     raw = run_peers(args.peer_python, [], [], args, long_items) if args.peer_python else None
-    data["throughput"] = throughput_table(measure_ours(args.threads, long_items, args.throughput_masks, args.seed), raw)
+    data["throughput"] = throughput_table(measure_ours(lens, long_items, args.throughput_masks, args.seed), raw)
     data["targets"] = targets(data["summary"], data["pair_target"], data["throughput"])
     out_path.write_text(json.dumps(data, indent=1, default=float))
     print(json.dumps({"throughput": data["throughput"].get("queries_per_s"),
@@ -609,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     pair = pair_target(records, "128" if 128 in args.budgets else str(args.budgets[-1]))
     throughput = None
     if args.throughput:
-        throughput = throughput_table(measure_ours(args.threads, long_items, args.throughput_masks, args.seed), raw)
+        throughput = throughput_table(measure_ours(lens, long_items, args.throughput_masks, args.seed), raw)
     result = {
         "benchmark": "context", "quick": args.quick, "budgets": args.budgets, "test_masks": args.test_masks,
         "keep": 0.5, "seed": args.seed, "threads": args.threads, "model": "SmolLM2-135M-Instruct (CPU, float32)",

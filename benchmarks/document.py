@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 import spexkit  # noqa: E402
 from lenses.features import SENTIMENT_TEMPLATE, FeatureLens, load_reviews  # noqa: E402
 from spexkit.evaluation import faithfulness  # noqa: E402
+from spexkit.execution import Evaluator  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ("proxyspex", "spex", "lime")
@@ -68,16 +69,19 @@ def run_text(lens: FeatureLens, text: str, args) -> dict:
     rec: dict = {"n_players": n, "words": len(text.split()), "prompt_tokens": game.info.get("full_tokens"),
                  "methods": {}}
     test = np.random.default_rng(10_000 + args.seed).random((args.test_masks, n)) < 0.5
+    held_out = Evaluator(game, cache=args.cache)  # one for every method: the test masks are paid once
     for method in args.methods:
         for budget in args.budgets:
             t = time.perf_counter()
             res = spexkit.explain(game, method=method, budget=budget, seed=args.seed, cache=args.cache,
                                   progress=args.progress)
-            r2 = faithfulness(res, spexkit.execution.Evaluator(game, cache=args.cache), masks=test)
+            r2 = faithfulness(res, held_out, masks=test)
             calls = res.metadata["queries"] + res.metadata.get("cache_hits", 0)
             rec["methods"].setdefault(method, {})[str(budget)] = {
                 "r2": float(r2), "calls": int(calls), "terms": len(res.terms), "seconds": time.perf_counter() - t}
             print(f"  {method:10s} budget {budget:5d}: R2 {r2:.3f} ({calls} calls, {len(res.terms)} terms)", flush=True)
+    if held_out.cache is not None:
+        held_out.cache.close()
     return rec
 
 

@@ -3,9 +3,6 @@ benchmarks/document.py (document-scale faithfulness): the --quick runs end to en
 metric pieces on cases with known answers."""
 
 import importlib.util
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +10,9 @@ import numpy as np
 import pytest
 
 import spexkit
+from spexkit.evaluation import greedy_removal_order
+
+from .benchmark_support import run_quick
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "context.py"
@@ -41,7 +41,7 @@ def test_log_prob_inverts_the_log_odds(context):
 def test_greedy_order_and_removals_follow_the_surrogate(context):
     # f = 3 x0 + 0.5 x1 + 2 x0 x2: removing 0 first (drops 3, and the pair), then 1, then 2
     res = spexkit.Interactions([(), (0,), (1,), (0, 2)], [0.0, 3.0, 0.5, 2.0], 4, basis="mobius")
-    assert context.greedy_order(res, 3) == [0, 1, 2]
+    assert greedy_removal_order(res, 3) == [0, 1, 2]
     assert context.top_k(res.shapley(), 2) == [0, 2]  # Shapley: 4, 0.5, 1 (the pair split), 0
     masks = context.removal_masks(4, [[2, 0, 1, 3]])
     assert masks.shape == (3, 4) and masks[0].tolist() == [True, True, False, True]
@@ -72,13 +72,8 @@ def test_summary_and_pair_target_on_known_records(context):
 
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("context")
-    out = tmp / "context_quick.json"
-    env = dict(os.environ, OMP_NUM_THREADS="2")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out)], capture_output=True,
-                          text=True, env=env, timeout=1500)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(out.read_text()), proc.stdout
+    out = tmp_path_factory.mktemp("context") / "context_quick.json"
+    return run_quick(SCRIPT, out, threads={"OMP_NUM_THREADS": "2"}, timeout=1500)
 
 
 def test_quick_context_run(quick_report):
@@ -109,11 +104,7 @@ def test_quick_context_run(quick_report):
 
 
 def test_quick_document_run(tmp_path):
-    out = tmp_path / "document_quick.json"
-    proc = subprocess.run([sys.executable, str(DOCUMENT), "--quick", "--out", str(out)], capture_output=True,
-                          text=True, env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(out.read_text())
+    report, _ = run_quick(DOCUMENT, tmp_path / "document_quick.json", threads={"OMP_NUM_THREADS": "1"}, timeout=600)
     assert report["quick"] and len(report["items"]) == 2
     for r in report["items"]:
         assert r["words"] >= 500 and r["n_players"] >= 500

@@ -3,13 +3,14 @@
 import importlib.util
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from .benchmark_support import run_quick
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "real_games.py"
@@ -26,11 +27,8 @@ def load_module():
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("real_games") / "real_games.json"
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out)], capture_output=True,
-                          text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(out.read_text()), proc.stdout
+    return run_quick(SCRIPT, out, threads={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                                           "MKL_NUM_THREADS": "1"}, timeout=300)
 
 
 def test_quick_report_structure(quick_report):
