@@ -15,6 +15,12 @@ surrogate is often already good. What it misses is how effects combine. This met
    - ``"rescaled"``: a + b·s (effects that shrink or grow together when many parts go);
    - ``"sparse"``: the rescaled model plus a cross-validated lasso over main-effect
      corrections and the pairs among the ``pair_pool`` parts with the largest drops;
+   - ``"focused"``: the rescaled model plus ridge corrections for the k parts with the largest
+     drops and the pairs among the first k' of them, (k, k', ridge strength) chosen by
+     cross-validation. On component games the parts that matter alone are the ones whose effect
+     shifts when a tenth of the others are gone; a few hundred random masks can estimate a
+     correction for each of them, not for all n (the lasso spreads itself over all n and all
+     pairs);
    - ``"trees"`` (``trees=True``, the default): ProxySPEX on the single removals and the random masks
      together, for games whose interactions no pair model captures (cross-validated on the
      random masks like the others: six tree fits, a few seconds).
@@ -36,7 +42,12 @@ from ..masks import uniform_masks
 from ..validation import check_positive_int, check_probability, check_random_state
 from . import register
 
-CANDIDATES = ("additive", "rescaled", "sparse", "trees")
+CANDIDATES = ("additive", "rescaled", "sparse", "focused", "trees")
+
+# (k, k') grid of the "focused" candidate: corrections for the k largest drops, pairs among k'.
+FOCUSED_PARTS = (5, 10, 20, 30, 45, 60, 90)
+FOCUSED_PAIR_PARTS = (0, 5, 10, 15, 20)
+FOCUSED_ALPHAS = np.logspace(-2, 3, 11)
 
 
 def single_removal_masks(n: int) -> np.ndarray:
@@ -159,6 +170,12 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
     else:
         cv["sparse"] = cv["rescaled"]
 
+    # Candidate 4: ridge corrections focused on the parts with the largest drops.
+    focused = None
+    if np.any(drops != 0.0):
+        with_pairs = max_degree is None or max_degree >= 2
+        cv["focused"], focused = _fit_focused(z, s, values, drops, folds, cv_folds, with_pairs=with_pairs)
+
     singles_m = single_removal_masks(n)
     if trees and (max_degree is None or max_degree >= 2):
         from .proxyspex import fit_samples
@@ -177,7 +194,14 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
             chosen = name
 
     pairs_kept = 0
-    if chosen == "trees":
+    if chosen == "focused":
+        c1 = -focused["rescale"] * drops
+        c1[focused["parts"]] += focused["main"]
+        c2 = focused["pair"]
+        pairs_kept = int(np.count_nonzero(c2))
+        result = _removal_to_mobius(focused["intercept"] + focused["rescale"] * full, c1, focused["pairs"], c2, n,
+                                    labels)
+    elif chosen == "trees":
         result = fit_samples(np.vstack([singles_m, masks]), np.concatenate([single_values, values]), max_degree,
                              rng, labels=labels)
         result.metadata["proxyspex"] = {k: result.metadata[k] for k in ("cv_r2", "train_r2") if k in result.metadata}
@@ -197,10 +221,68 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
     result.metadata.update({
         "method": "additive_plus",
         "additive_plus": {"chosen": chosen, "cv_r2": cv, "pairs_proposed": int(len(pairs)), "pairs_kept": pairs_kept,
-                          "random_masks": int(masks.shape[0]), "rescale": b},
+                          "random_masks": int(masks.shape[0]), "rescale": b,
+                          **({"focused": focused["grid"]} if focused is not None else {})},
         "cv_r2": float(cv[chosen]),
     })
     return result
+
+
+def _focused_features(z: np.ndarray, order: np.ndarray, k: int, k_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Removal indicators of the k largest-drop parts and products of pairs among the first k_pairs."""
+    pairs = np.array(list(itertools.combinations(np.sort(order[:k_pairs]), 2)), dtype=np.int64).reshape(-1, 2)
+    return np.hstack([z[:, order[:k]], _pair_features(z, pairs)]), pairs
+
+
+def _partial_out(X: np.ndarray, s: np.ndarray, y: np.ndarray):
+    """Residualise X and y on [1, s]: ridge with s and the intercept unpenalised equals ridge on the
+    residuals (Frisch–Waugh), so one eigendecomposition serves every ridge strength."""
+    A = np.column_stack([np.ones_like(s), s])
+    proj = np.linalg.lstsq(A, np.column_stack([y, X]), rcond=None)[0]
+    resid = np.column_stack([y, X]) - A @ proj
+    return resid[:, 1:], resid[:, 0], proj
+
+
+def _ridge_path(X: np.ndarray, s: np.ndarray, y: np.ndarray, alphas: np.ndarray):
+    """Coefficients (intercept, on s, on X) of y ≈ c + β s + X w with penalty α·len(y)·||w / sd||²,
+    for every α. The columns of X are standardised, so one α means the same for every feature."""
+    sd = X.std(0)
+    sd[sd == 0] = 1.0
+    Xr, yr, proj = _partial_out(X / sd, s, y)
+    evals, evecs = np.linalg.eigh(Xr.T @ Xr)
+    rhs = evecs.T @ (Xr.T @ yr)
+    out = []
+    for alpha in alphas:
+        w = evecs @ (rhs / (evals + alpha * len(y)))
+        # Undo the partialling out: [c, β] = proj_y - proj_X @ w.
+        cb = proj[:, 0] - proj[:, 1:] @ w
+        out.append((float(cb[0]), float(cb[1]), w / sd))
+    return out
+
+
+def _fit_focused(z, s, values, drops, folds, cv_folds, *, with_pairs: bool = True):
+    """Cross-validate the focused candidate over its grid; returns (cv R², model) for the best."""
+    order = np.argsort(-np.abs(drops), kind="stable")
+    n = z.shape[1]
+    best = (-np.inf, None)
+    for k in sorted({min(k, n) for k in FOCUSED_PARTS}):
+        for k_pairs in sorted({min(k, kp) for kp in (FOCUSED_PAIR_PARTS if with_pairs else (0,))}):
+            X, pairs = _focused_features(z, order, k, k_pairs)
+            preds = np.empty((len(FOCUSED_ALPHAS), len(values)))
+            for f in range(cv_folds):
+                train, test = folds != f, folds == f
+                for a, (c, beta, w) in enumerate(_ridge_path(X[train], s[train], values[train], FOCUSED_ALPHAS)):
+                    preds[a, test] = c + beta * s[test] + X[test] @ w
+            scores = [_cv_r2(values, p) for p in preds]
+            a = int(np.argmax(scores))
+            if scores[a] > best[0]:
+                best = (scores[a], (k, k_pairs, a))
+    k, k_pairs, a = best[1]
+    X, pairs = _focused_features(z, order, k, k_pairs)
+    c, beta, w = _ridge_path(X, s, values, FOCUSED_ALPHAS[a:a + 1])[0]
+    model = {"parts": order[:k], "pairs": pairs, "intercept": c, "rescale": beta, "main": w[:k], "pair": w[k:],
+             "grid": {"parts": int(k), "pair_parts": int(k_pairs), "alpha": float(FOCUSED_ALPHAS[a])}}
+    return best[0], model
 
 
 def _removal_to_mobius(c0: float, c1: np.ndarray, pairs: np.ndarray, c2: np.ndarray, n: int,
