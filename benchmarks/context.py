@@ -388,6 +388,157 @@ def rerun_throughput(args, out_path: Path) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- mask blocks
+
+BLOCK_BUDGETS = (32, 64)
+BLOCK_FIT_SEEDS = (0, 1, 2)
+
+
+def mask_blocks(masks: np.ndarray, values: np.ndarray, budget: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Disjoint consecutive blocks of ``budget`` masks with their values.
+
+    Both mask sources are sequences of independent draws (ContextCite's mask k comes from
+    ``RandomState(k)``; our budget-B masks are the first B of the seeded 256), so a run at 256
+    calls holds 256 / B independent budget-B runs, already paid for.
+
+    >>> blocks = mask_blocks(np.zeros((70, 3), bool), np.arange(70.0), 32)
+    >>> len(blocks), blocks[1][1][0]
+    (2, 32.0)
+    """
+    return [(masks[j * budget:(j + 1) * budget], values[j * budget:(j + 1) * budget])
+            for j in range(len(values) // budget)]
+
+
+def summarise_blocks(rows: list[dict]) -> dict:
+    """Paired comparison per budget and mask source, each item counted once.
+
+    ``rows``: one per (item, budget, source, block) with ``ours`` (LDS per fit seed) and
+    ``theirs`` (ContextCite's LDS, deterministic). Per item, both are averaged over its
+    blocks (and our seeds); the table gives the mean ± SE over items, the mean paired
+    difference, the items where ours is ahead, the (block, seed) fits ahead, and the spread
+    of the per-block means (each block a fresh draw of the budget's masks).
+
+    >>> rows = [{"id": i, "budget": 32, "source": "s", "block": b, "ours": [0.9, 0.8], "theirs": 0.8}
+    ...         for i in "ab" for b in range(2)]
+    >>> out = summarise_blocks(rows)["32"]["s"]
+    >>> round(out["difference"][0], 3), out["items_ahead"], out["fits_ahead"], out["fits"]
+    (0.05, 2, 4, 8)
+    """
+    out: dict = {}
+    for b in sorted({r["budget"] for r in rows}):
+        for source in sorted({r["source"] for r in rows}) + ["both"]:
+            sel = [r for r in rows if r["budget"] == b and (source == "both" or r["source"] == source)]
+            if not sel:
+                continue
+            ids = sorted({r["id"] for r in sel})
+            ours = {i: np.mean([np.mean(r["ours"]) for r in sel if r["id"] == i]) for i in ids}
+            theirs = {i: np.mean([r["theirs"] for r in sel if r["id"] == i]) for i in ids}
+            by_block: dict = {}
+            for r in sel:
+                by_block.setdefault((r["source"], r["block"]), []).append(np.mean(r["ours"]) - r["theirs"])
+            block_means = [float(np.mean(v)) for v in by_block.values()]
+            out.setdefault(str(b), {})[source] = {
+                "items": len(ids), "blocks": len(by_block), "fits": sum(len(r["ours"]) for r in sel),
+                "proxyspex": mean_se([ours[i] for i in ids]), "contextcite": mean_se([theirs[i] for i in ids]),
+                "difference": mean_se([ours[i] - theirs[i] for i in ids]),
+                "items_ahead": int(sum(ours[i] > theirs[i] for i in ids)),
+                "fits_ahead": int(sum(x > r["theirs"] for r in sel for x in r["ours"])),
+                "block_difference_range": [min(block_means), max(block_means)],
+            }
+    return out
+
+
+def solve_contextcite(python: str, fits: list[dict]) -> dict:
+    """ContextCite's own solver on each fit's masks and values, in its venv (no model calls)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, res = Path(tmp) / "fits.json", Path(tmp) / "fits.out.json"
+        inp.write_text(json.dumps({"fits": fits}))
+        subprocess.run([python, str(ROOT / "benchmarks" / "context_peers.py"), str(inp), str(res), "--solve"],
+                       check=True)
+        return json.loads(res.read_text())
+
+
+def score_blocks(jobs: list[dict], solved: dict) -> list[dict]:
+    """LDS and R² on each job's held-out masks: ours from the job's predictions (one per fit
+    seed), ContextCite's from its solver's weights and bias (``solved[key]``)."""
+    rows = []
+    for job in jobs:
+        f = solved[job["key"]]
+        theirs = f["bias"] + job["test"].astype(float) @ np.asarray(f["weights"], dtype=np.float64)
+        tv = job["test_values"]
+        rows.append({k: job[k] for k in ("id", "stratum", "budget", "source", "block")} | {
+            "ours": [spearman(p, tv) for p in job["ours_pred"]], "theirs": spearman(theirs, tv),
+            "ours_r2": [r2_score(tv, p) for p in job["ours_pred"]], "theirs_r2": r2_score(tv, theirs)})
+    return rows
+
+
+def rerun_mask_blocks(args, out_path: Path) -> int:
+    """--mask-blocks: ProxySPEX and ContextCite's own solver on every disjoint block of 32 and
+    64 masks that the benchmark already paid for (ContextCite's masks and ours), LDS and R² on
+    each item's held-out masks; no new model calls. Adds ``mask_blocks`` to the results file."""
+    from spexkit.masks import uniform_masks
+    from spexkit.solvers.proxyspex import fit_samples
+
+    if not args.peer_python:
+        raise SystemExit("--mask-blocks needs --peer-python (ContextCite's solver runs in its venv)")
+    data = json.loads(out_path.read_text())
+    raw = json.loads(Path(args.peer_json).read_text())
+    cc_by_id = {r["id"]: r for r in raw["items"]}
+    items = [it for it in load_items(data["quick"]) if it["id"] in cc_by_id]
+    lens = make_lens(args.threads)
+    fits, jobs = [], []
+    for item in items:
+        game = game_of(lens, item)
+        n = game.n_players
+        ev = Evaluator(game, cache=args.cache, progress=False)
+        test = np.random.default_rng(10_000 + data["seed"]).random((data["test_masks"], n)) < 0.5
+        test_values = ev(test)
+        cc = max(cc_by_id[item["id"]]["contextcite"], key=lambda r: r["budget"])
+        top = max(budgets_of(item, argparse.Namespace(budgets=data["budgets"], single_max_budget=data["single_max_budget"])))
+        ours_masks = uniform_masks(n, top, keep=0.5, seed=np.random.default_rng(data["seed"]))
+        before = ev.queries
+        sources = {"contextcite masks": (np.asarray(cc["masks"], dtype=bool), np.asarray(cc["values"], dtype=float)),
+                   "our masks": (ours_masks, ev(ours_masks))}
+        if ev.queries != before:
+            print(f"[{item['id']}] note: {ev.queries - before} of our masks were not in the cache", flush=True)
+        for source, (masks, values) in sources.items():
+            for b in BLOCK_BUDGETS:
+                for j, (mb, vb) in enumerate(mask_blocks(masks, values, b)):
+                    key = f"{item['id']}|{source}|{b}|{j}"
+                    fits.append({"key": key, "masks": mb.astype(int).tolist(), "values": vb.tolist(),
+                                 "n_tokens": len(cc_by_id[item["id"]]["answer_ids"])})
+                    ours = [fit_samples(mb, vb, None, np.random.default_rng(s)).predict(test) for s in BLOCK_FIT_SEEDS]
+                    jobs.append({"key": key, "id": item["id"], "stratum": item["stratum"], "budget": b,
+                                 "source": source, "block": j, "test": test, "test_values": test_values,
+                                 "ours_pred": ours})
+        if ev.cache is not None:
+            ev.cache.close()
+        print(f"[{item['id']}] {sum(j['id'] == item['id'] for j in jobs)} blocks", flush=True)
+    rows = score_blocks(jobs, {f["key"]: f for f in solve_contextcite(args.peer_python, fits)["fits"]})
+    r2_rows = [dict(r, ours=r["ours_r2"], theirs=r["theirs_r2"]) for r in rows]
+    data["mask_blocks"] = {"budgets": list(BLOCK_BUDGETS), "fit_seeds": list(BLOCK_FIT_SEEDS),
+                           "lds": summarise_blocks(rows), "r2": summarise_blocks(r2_rows), "rows": rows}
+    out_path.write_text(json.dumps(data, indent=1, default=float))
+    print(blocks_markdown(data["mask_blocks"]))
+    return 0
+
+
+def blocks_markdown(blocks: dict) -> str:
+    """The mask-block comparison as a Markdown table."""
+    lines = ["| budget | masks | items | blocks | fits | LDS ProxySPEX | LDS ContextCite | difference | items ahead "
+             "| fits ahead | per-block difference | R² ProxySPEX | R² ContextCite |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for b, by_source in blocks["lds"].items():
+        for source, t in by_source.items():
+            r2 = blocks["r2"][b][source]
+            lo, hi = t["block_difference_range"]
+            lines.append(f"| {b} | {source} | {t['items']} | {t['blocks']} | {t['fits']} | {fmt(t['proxyspex'])} | "
+                         f"{fmt(t['contextcite'])} | {t['difference'][0]:+.3f} ± {t['difference'][1]:.3f} | "
+                         f"{t['items_ahead']}/{t['items']} | {t['fits_ahead']}/{t['fits']} | {lo:+.3f} to {hi:+.3f} | "
+                         f"{fmt(r2['proxyspex'])} | {fmt(r2['contextcite'])} |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- summary
 
 def mean_se(values: list[float]) -> tuple[float, float, int]:
@@ -527,6 +678,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None)
     p.add_argument("--from-json", default=None, help="print the tables of a results file")
     p.add_argument("--markdown", action="store_true", help="with --from-json: Markdown tables")
+    p.add_argument("--mask-blocks", action="store_true",
+                   help="refit ProxySPEX and ContextCite's solver on every disjoint block of 32 and 64 masks already "
+                        "paid for (needs --peer-python; no model calls) and add the comparison to the results file")
     args = p.parse_args(argv)
 
     if args.from_json:
@@ -536,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n**{s}**\n\n" + markdown(data["summary"], s))
             else:
                 print_table(data["summary"], s)
+        if data.get("mask_blocks"):
+            print("\nmask blocks (LDS and R² per budget and mask source):\n" + blocks_markdown(data["mask_blocks"]))
         print(json.dumps({"pair_target": data["pair_target"], "targets": data["targets"]}, indent=1))
         return 0
 
@@ -554,6 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     args.peer_json = args.peer_json or str(out_path.parent / f".{out_path.stem}_peers.json")
     if args.only_throughput:
         return rerun_throughput(args, out_path)
+    if args.mask_blocks:
+        return rerun_mask_blocks(args, out_path)
     items = load_items(args.quick, args.items)
     extra_ids = baseline_subset(items, args.baseline_items)
     captum_ids = baseline_subset(items, args.captum_items)

@@ -7,6 +7,7 @@ benchmark::
     /work/context-peer-venv/bin/python benchmarks/context_peers.py IN.json OUT.json
     /work/context-peer-venv/bin/python benchmarks/context_peers.py \\
         benchmarks/data/context_peers_example.json OUT.json --model-dir DIR
+    /work/context-peer-venv/bin/python benchmarks/context_peers.py FITS.json OUT.json --solve
 
 For each question–context item (a list of sentences, a query and a fixed answer) it asks
 which sentences drove the answer, with
@@ -477,13 +478,38 @@ def settings(forward_in_tokens: bool) -> dict:
     }
 
 
+def solve(spec: dict) -> dict:
+    """ContextCite's own default solver on masks and values given to it (no model).
+
+    Input ``{"fits": [{"key", "masks", "values", "n_tokens"}]}``; output one ``weights`` /
+    ``bias`` per fit, as :class:`ContextCiter` would compute them from those ablations. The
+    benchmark uses it to fit ContextCite on many disjoint blocks of masks already paid for.
+    """
+    from context_cite.solver import LassoRegression
+
+    solver = LassoRegression()
+    fits = []
+    for f in spec["fits"]:
+        weights, bias = solver.fit(np.asarray(f["masks"], dtype=bool), np.asarray(f["values"], dtype=np.float64),
+                                   int(f["n_tokens"]))
+        fits.append({"key": f["key"], "weights": np.asarray(weights, dtype=np.float64).ravel().tolist(),
+                     "bias": float(np.asarray(bias).reshape(-1)[0])})
+    return {"versions": versions(), "solver": f"context_cite.solver.LassoRegression(lasso_alpha={solver.lasso_alpha})",
+            "fits": fits}
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("input")
     ap.add_argument("output")
     ap.add_argument("--model-dir", default=None, help="overrides the input's model_dir")
+    ap.add_argument("--solve", action="store_true", help="only fit ContextCite's solver on the input's masks "
+                                                          "and values (see solve())")
     args = ap.parse_args(argv)
     spec = json.loads(Path(args.input).read_text())
+    if args.solve:
+        Path(args.output).write_text(json.dumps(solve(spec)))
+        return 0
     if args.model_dir:
         spec["model_dir"] = args.model_dir
     validate(spec)

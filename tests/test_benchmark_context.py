@@ -112,3 +112,44 @@ def test_quick_document_run(tmp_path):
         assert r["methods"]["proxyspex"]["300"]["r2"] > 0.95
         assert r["methods"]["spex"]["300"]["calls"] <= 300
     assert set(report["summary"]) == {"proxyspex", "spex", "lime"}
+
+
+def test_mask_blocks_are_disjoint_consecutive_runs(context):
+    masks = np.random.default_rng(0).random((100, 5)) < 0.5
+    values = np.arange(100.0)
+    blocks = context.mask_blocks(masks, values, 32)
+    assert len(blocks) == 3  # the last 4 masks make no full block
+    for j, (m, v) in enumerate(blocks):
+        np.testing.assert_array_equal(m, masks[32 * j:32 * (j + 1)])
+        np.testing.assert_array_equal(v, values[32 * j:32 * (j + 1)])
+
+
+def test_score_blocks_reads_the_peer_solver_weights(context):
+    """A peer fit with the true weights ranks every held-out mask right; ours, here a reversed
+    prediction, ranks them backwards: LDS 1 and -1."""
+    rng = np.random.default_rng(0)
+    w = np.array([3.0, -1.0, 0.5, 2.0])
+    test = rng.random((40, 4)) < 0.5
+    tv = 1.0 + test @ w
+    jobs = [{"key": "k", "id": "a", "stratum": "single", "budget": 32, "source": "our masks", "block": 0,
+             "test": test, "test_values": tv, "ours_pred": [-tv, tv]}]
+    row = context.score_blocks(jobs, {"k": {"weights": w.tolist(), "bias": 1.0}})[0]
+    assert row["theirs"] == pytest.approx(1.0) and row["theirs_r2"] == pytest.approx(1.0)
+    assert row["ours"] == pytest.approx([-1.0, 1.0])
+
+
+def test_summarise_blocks_counts_each_item_once(context):
+    """Item a has four blocks and item b one: the item means weigh them equally, the fit
+    counts do not."""
+    rows = [{"id": "a", "budget": 32, "source": "our masks", "block": j, "ours": [0.9, 0.7], "theirs": 0.7}
+            for j in range(4)]
+    rows.append({"id": "b", "budget": 32, "source": "contextcite masks", "block": 0, "ours": [0.5, 0.5],
+                 "theirs": 0.6})
+    out = context.summarise_blocks(rows)["32"]
+    both = out["both"]
+    assert both["items"] == 2 and both["blocks"] == 5 and both["fits"] == 10
+    assert both["difference"][0] == pytest.approx((0.1 - 0.1) / 2)
+    assert both["items_ahead"] == 1 and both["fits_ahead"] == 4
+    assert both["block_difference_range"] == pytest.approx([-0.1, 0.1])
+    assert out["our masks"]["items"] == 1 and out["contextcite masks"]["items"] == 1
+    assert "| 32 | both | 2 | 5 | 10 |" in context.blocks_markdown({"lds": {"32": out}, "r2": {"32": out}})
