@@ -68,7 +68,8 @@ class Evaluator:
     Attributes
     ----------
     queries : value-function calls paid for through this evaluator (cache hits are free).
-    cache_hits : masks answered by the cache.
+    cache_hits : distinct masks of each call answered by the cache (a mask asked twice in one call
+        counts once, as it would be evaluated once).
     """
 
     def __init__(self, game: Game, *, batch_size: int | None = None, progress: bool | None = None,
@@ -112,7 +113,7 @@ class Evaluator:
         if self.cache is not None:
             found, cached = self.cache.lookup(unique)
             values[found] = cached[found]
-            self.cache_hits += int(found[inverse.ravel()].sum())
+            self.cache_hits += int(found.sum())
         todo = np.flatnonzero(np.isnan(values))
         if todo.size:
             values[todo] = self._evaluate(unique[todo])

@@ -33,6 +33,15 @@ def test_cache_is_reused_across_runs_and_methods(tmp_path):
     again = spexkit.explain(game, method="exact", cache=path)
     assert fn.seen == 4096 and again.metadata["queries"] == 0 and again.metadata["cache_hits"] == 4096
     assert again == first
+    # A call that repeats a mask pays for it once, and a rerun counts it once as a hit: paid
+    # plus hits is the same number of distinct masks on a fresh and on a cached run.
+    masks = np.array([[True] * 12, [False] * 12, [True] * 12])
+    fresh_game, _ = counting_game(fingerprint="counting-repeats")
+    fresh = Evaluator(fresh_game, cache=path, progress=False)
+    fresh(masks)
+    cached = Evaluator(fresh_game, cache=path, progress=False)
+    cached(masks)
+    assert (fresh.queries, fresh.cache_hits) == (2, 0) and (cached.queries, cached.cache_hits) == (0, 2)
     # Another method on the same game: every mask it needs is already cached.
     kshap = spexkit.explain(game, method="kernelshap", budget=4096, cache=path)
     assert kshap.metadata["queries"] == 0
