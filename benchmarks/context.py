@@ -483,7 +483,8 @@ def score_blocks(jobs: list[dict], solved: dict) -> list[dict]:
 def rerun_mask_blocks(args, out_path: Path) -> int:
     """--mask-blocks: ProxySPEX and ContextCite's own solver on every disjoint block of 32 and
     64 masks that the benchmark already paid for (ContextCite's masks and ours), LDS and R² on
-    each item's held-out masks; no new model calls. Adds ``mask_blocks`` to the results file."""
+    each item's held-out masks, and the drop when each fit's top-k sentences are removed (the
+    only model calls, through the cache). Adds ``mask_blocks`` to the results file."""
     from spexkit.masks import uniform_masks
     from spexkit.solvers.proxyspex import fit_samples
 
@@ -515,17 +516,38 @@ def rerun_mask_blocks(args, out_path: Path) -> int:
                     key = f"{item['id']}|{source}|{b}|{j}"
                     fits.append({"key": key, "masks": mb.astype(int).tolist(), "values": vb.tolist(),
                                  "n_tokens": len(cc_by_id[item["id"]]["answer_ids"])})
-                    ours = [fit_samples(mb, vb, None, np.random.default_rng(s)).predict(test) for s in BLOCK_FIT_SEEDS]
+                    results = [fit_samples(mb, vb, None, np.random.default_rng(s)) for s in BLOCK_FIT_SEEDS]
                     jobs.append({"key": key, "id": item["id"], "stratum": item["stratum"], "budget": b,
                                  "source": source, "block": j, "test": test, "test_values": test_values,
-                                 "ours_pred": ours})
+                                 "ours_pred": [r.predict(test) for r in results],
+                                 "ours_scores": [r.shapley() for r in results]})
         if ev.cache is not None:
             ev.cache.close()
         print(f"[{item['id']}] {sum(j['id'] == item['id'] for j in jobs)} blocks", flush=True)
-    rows = score_blocks(jobs, {f["key"]: f for f in solve_contextcite(args.peer_python, fits)["fits"]})
+    solved = {f["key"]: f for f in solve_contextcite(args.peer_python, fits)["fits"]}
+    rows = score_blocks(jobs, solved)
+    # Removal drops: removing each block's top-k sentences is a model call (through the cache).
+    for item in items:
+        game = game_of(lens, item)
+        ev = Evaluator(game, cache=args.cache, progress=False)
+        full_logp = float(log_prob(ev(np.ones((1, game.n_players), dtype=bool)))[0])
+        for job, row in zip(jobs, rows):
+            if job["id"] != item["id"]:
+                continue
+            orders = [top_k(sc, max(KS)) for sc in job["ours_scores"]]
+            orders.append(top_k(np.asarray(solved[job["key"]]["weights"]), max(KS)))
+            drops = (full_logp - log_prob(ev(removal_masks(game.n_players, orders)))).reshape(len(orders), len(KS))
+            row["ours_drop"] = {str(k): drops[:-1, i].tolist() for i, k in enumerate(KS)}
+            row["theirs_drop"] = {str(k): float(drops[-1, i]) for i, k in enumerate(KS)}
+        if ev.cache is not None:
+            ev.cache.close()
+        print(f"[{item['id']}] removal drops: {ev.queries} model calls", flush=True)
     r2_rows = [dict(r, ours=r["ours_r2"], theirs=r["theirs_r2"]) for r in rows]
+    drop_summaries = {f"drop{k}": summarise_blocks([dict(r, ours=r["ours_drop"][str(k)], theirs=r["theirs_drop"][str(k)])
+                                                    for r in rows]) for k in (1, 3)}
     data["mask_blocks"] = {"budgets": list(BLOCK_BUDGETS), "fit_seeds": list(BLOCK_FIT_SEEDS),
-                           "lds": summarise_blocks(rows), "r2": summarise_blocks(r2_rows), "rows": rows}
+                           "lds": summarise_blocks(rows), "r2": summarise_blocks(r2_rows), **drop_summaries,
+                           "rows": rows}
     out_path.write_text(json.dumps(data, indent=1, default=float))
     print(blocks_markdown(data["mask_blocks"]))
     return 0
@@ -533,9 +555,13 @@ def rerun_mask_blocks(args, out_path: Path) -> int:
 
 def blocks_markdown(blocks: dict) -> str:
     """The mask-block comparison as a Markdown table."""
+    def drop3(b: str, source: str, who: str) -> str:
+        table = blocks.get("drop3", {}).get(b, {}).get(source)
+        return fmt(table[who]) if table else "–"
+
     lines = ["| budget | masks | items | blocks | fits | LDS ProxySPEX | LDS ContextCite | difference | items ahead "
-             "| fits ahead | per-block difference | R² ProxySPEX | R² ContextCite |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| fits ahead | per-block difference | R² ProxySPEX | R² ContextCite | drop@3 ProxySPEX | drop@3 ContextCite |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for b, by_source in blocks["lds"].items():
         for source, t in by_source.items():
             r2 = blocks["r2"][b][source]
@@ -543,7 +569,8 @@ def blocks_markdown(blocks: dict) -> str:
             lines.append(f"| {b} | {source} | {t['items']} | {t['blocks']} | {t['fits']} | {fmt(t['proxyspex'])} | "
                          f"{fmt(t['contextcite'])} | {t['difference'][0]:+.3f} ± {t['difference'][1]:.3f} | "
                          f"{t['items_ahead']}/{t['items']} | {t['fits_ahead']}/{t['fits']} | {lo:+.3f} to {hi:+.3f} | "
-                         f"{fmt(r2['proxyspex'])} | {fmt(r2['contextcite'])} |")
+                         f"{fmt(r2['proxyspex'])} | {fmt(r2['contextcite'])} | {drop3(b, source, 'proxyspex')} | "
+                         f"{drop3(b, source, 'contextcite')} |")
     return "\n".join(lines)
 
 
@@ -688,7 +715,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--markdown", action="store_true", help="with --from-json: Markdown tables")
     p.add_argument("--mask-blocks", action="store_true",
                    help="refit ProxySPEX and ContextCite's solver on every disjoint block of 32 and 64 masks already "
-                        "paid for (needs --peer-python; no model calls) and add the comparison to the results file")
+                        "paid for (needs --peer-python; model calls only for the top-k removals) and add the "
+                        "comparison to the results file")
     args = p.parse_args(argv)
 
     if args.from_json:
