@@ -230,7 +230,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     n = masks.shape[1]
     avg = Interactions(_terms.stack([m.index_matrix for m in members], n),
                        np.concatenate([m.coefficients / k for m in members]), n, basis="fourier", labels=labels)
-    meta = dict(members[0].metadata)
+    meta = dict(members[0].metadata)  # figures not set below (tree depth, pool size, ...) are the first fit's
     cv = [m.metadata["cv_r2"] for m in members if "cv_r2" in m.metadata]
     meta.update({
         "fits": k, "members": [{key: m.metadata.get(key) for key in ("selection", "cv_r2", "terms_kept")}
