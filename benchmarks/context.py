@@ -143,6 +143,12 @@ def top_k(scores: np.ndarray, k: int) -> list[int]:
     return [int(i) for i in np.argsort(-np.asarray(scores), kind="stable")[:k]]
 
 
+def held_out_masks(n: int, count: int, seed: int) -> np.ndarray:
+    """The m fresh keep-0.5 masks every method of an item is scored on (``--mask-blocks`` finds
+    their values in the cache only if it draws exactly these)."""
+    return np.random.default_rng(10_000 + seed).random((count, n)) < 0.5
+
+
 def removal_masks(n: int, orders: list[list[int]]) -> np.ndarray:
     rows = []
     for order in orders:
@@ -198,8 +204,7 @@ def run_item(lens: FeatureLens, item: dict, args, *, with_baselines: bool, peer:
     full = ev(np.ones((1, n), dtype=bool))
     full_logp = float(log_prob(full)[0])
     rec["full_logit"] = float(full[0])
-    rng = np.random.default_rng(10_000 + args.seed)
-    test_masks = rng.random((args.test_masks, n)) < 0.5
+    test_masks = held_out_masks(n, args.test_masks, args.seed)
     t0 = time.perf_counter()
     before = ev.queries
     test_values = ev(test_masks)
@@ -417,14 +422,14 @@ def mask_blocks(masks: np.ndarray, values: np.ndarray, budget: int) -> list[tupl
             for j in range(len(values) // budget)]
 
 
-def summarise_blocks(rows: list[dict]) -> dict:
+def summarise_blocks(rows: list[dict], ours_key: str = "ours", theirs_key: str = "theirs") -> dict:
     """Paired comparison per budget and mask source, each item counted once.
 
-    ``rows``: one per (item, budget, source, block) with ``ours`` (LDS per fit seed) and
-    ``theirs`` (ContextCite's LDS, deterministic). Per item, both are averaged over its
-    blocks (and our seeds); the table gives the mean ± SE over items, the mean paired
-    difference, the items where ours is ahead, the (block, seed) fits ahead, and the spread
-    of the per-block means (each block a fresh draw of the budget's masks).
+    ``rows``: one per (item, budget, source, block) with ``row[ours_key]`` (our figure per fit
+    seed; LDS by default) and ``row[theirs_key]`` (ContextCite's, deterministic). Per item,
+    both are averaged over its blocks (and our seeds); the table gives the mean ± SE over
+    items, the mean paired difference, the items where ours is ahead, the (block, seed) fits
+    ahead, and the spread of the per-block means (each block a fresh draw of the budget's masks).
 
     >>> rows = [{"id": i, "budget": 32, "source": "s", "block": b, "ours": [0.9, 0.8], "theirs": 0.8}
     ...         for i in "ab" for b in range(2)]
@@ -439,18 +444,18 @@ def summarise_blocks(rows: list[dict]) -> dict:
             if not sel:
                 continue
             ids = sorted({r["id"] for r in sel})
-            ours = {i: np.mean([np.mean(r["ours"]) for r in sel if r["id"] == i]) for i in ids}
-            theirs = {i: np.mean([r["theirs"] for r in sel if r["id"] == i]) for i in ids}
+            ours = {i: np.mean([np.mean(r[ours_key]) for r in sel if r["id"] == i]) for i in ids}
+            theirs = {i: np.mean([r[theirs_key] for r in sel if r["id"] == i]) for i in ids}
             by_block: dict = {}
             for r in sel:
-                by_block.setdefault((r["source"], r["block"]), []).append(np.mean(r["ours"]) - r["theirs"])
+                by_block.setdefault((r["source"], r["block"]), []).append(np.mean(r[ours_key]) - r[theirs_key])
             block_means = [float(np.mean(v)) for v in by_block.values()]
             out.setdefault(str(b), {})[source] = {
-                "items": len(ids), "blocks": len(by_block), "fits": sum(len(r["ours"]) for r in sel),
+                "items": len(ids), "blocks": len(by_block), "fits": sum(len(r[ours_key]) for r in sel),
                 "proxyspex": mean_se([ours[i] for i in ids]), "contextcite": mean_se([theirs[i] for i in ids]),
                 "difference": mean_se([ours[i] - theirs[i] for i in ids]),
                 "items_ahead": int(sum(ours[i] > theirs[i] for i in ids)),
-                "fits_ahead": int(sum(x > r["theirs"] for r in sel for x in r["ours"])),
+                "fits_ahead": int(sum(x > r[theirs_key] for r in sel for x in r[ours_key])),
                 "block_difference_range": [min(block_means), max(block_means)],
             }
     return out
@@ -495,12 +500,12 @@ def rerun_mask_blocks(args, out_path: Path) -> int:
     cc_by_id = {r["id"]: r for r in raw["items"]}
     items = [it for it in load_items(data["quick"]) if it["id"] in cc_by_id]
     lens = make_lens(args.threads)
-    fits, jobs = [], []
+    fits, jobs, evaluators = [], [], {}
     for item in items:
         game = game_of(lens, item)
         n = game.n_players
-        ev = Evaluator(game, cache=args.cache, progress=False)
-        test = np.random.default_rng(10_000 + data["seed"]).random((data["test_masks"], n)) < 0.5
+        ev = evaluators[item["id"]] = Evaluator(game, cache=args.cache, progress=False)
+        test = held_out_masks(n, data["test_masks"], data["seed"])
         test_values = ev(test)
         cc = max(cc_by_id[item["id"]]["contextcite"], key=lambda r: r["budget"])
         top = max(budgets_of(item, argparse.Namespace(budgets=data["budgets"], single_max_budget=data["single_max_budget"])))
@@ -521,32 +526,28 @@ def rerun_mask_blocks(args, out_path: Path) -> int:
                                  "source": source, "block": j, "test": test, "test_values": test_values,
                                  "ours_pred": [r.predict(test) for r in results],
                                  "ours_scores": [r.shapley() for r in results]})
-        if ev.cache is not None:
-            ev.cache.close()
         print(f"[{item['id']}] {sum(j['id'] == item['id'] for j in jobs)} blocks", flush=True)
     solved = {f["key"]: f for f in solve_contextcite(args.peer_python, fits)["fits"]}
     rows = score_blocks(jobs, solved)
     # Removal drops: removing each block's top-k sentences is a model call (through the cache).
     for item in items:
-        game = game_of(lens, item)
-        ev = Evaluator(game, cache=args.cache, progress=False)
-        full_logp = float(log_prob(ev(np.ones((1, game.n_players), dtype=bool)))[0])
+        ev = evaluators[item["id"]]
+        n, before = ev.game.n_players, ev.queries
+        full_logp = float(log_prob(ev(np.ones((1, n), dtype=bool)))[0])
         for job, row in zip(jobs, rows):
             if job["id"] != item["id"]:
                 continue
             orders = [top_k(sc, max(KS)) for sc in job["ours_scores"]]
             orders.append(top_k(np.asarray(solved[job["key"]]["weights"]), max(KS)))
-            drops = (full_logp - log_prob(ev(removal_masks(game.n_players, orders)))).reshape(len(orders), len(KS))
-            row["ours_drop"] = {str(k): drops[:-1, i].tolist() for i, k in enumerate(KS)}
-            row["theirs_drop"] = {str(k): float(drops[-1, i]) for i, k in enumerate(KS)}
+            drops = (full_logp - log_prob(ev(removal_masks(n, orders)))).reshape(len(orders), len(KS))
+            for i, k in enumerate(KS):
+                row[f"ours_drop{k}"], row[f"theirs_drop{k}"] = drops[:-1, i].tolist(), float(drops[-1, i])
         if ev.cache is not None:
             ev.cache.close()
-        print(f"[{item['id']}] removal drops: {ev.queries} model calls", flush=True)
-    r2_rows = [dict(r, ours=r["ours_r2"], theirs=r["theirs_r2"]) for r in rows]
-    drop_summaries = {f"drop{k}": summarise_blocks([dict(r, ours=r["ours_drop"][str(k)], theirs=r["theirs_drop"][str(k)])
-                                                    for r in rows]) for k in (1, 3)}
+        print(f"[{item['id']}] removal drops: {ev.queries - before} model calls", flush=True)
     data["mask_blocks"] = {"budgets": list(BLOCK_BUDGETS), "fit_seeds": list(BLOCK_FIT_SEEDS),
-                           "lds": summarise_blocks(rows), "r2": summarise_blocks(r2_rows), **drop_summaries,
+                           "lds": summarise_blocks(rows), "r2": summarise_blocks(rows, "ours_r2", "theirs_r2"),
+                           **{f"drop{k}": summarise_blocks(rows, f"ours_drop{k}", f"theirs_drop{k}") for k in (1, 3)},
                            "rows": rows}
     out_path.write_text(json.dumps(data, indent=1, default=float))
     print(blocks_markdown(data["mask_blocks"]))
