@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 
-def run_quick(script: Path, out: Path, *, threads: dict[str, str], timeout: float) -> tuple[dict, str]:
-    """``python script --quick --out out`` with these thread limits; its JSON report and stdout.
+def run_quick(script: Path, out: Path, *, threads: dict[str, str], timeout: float,
+              extra: tuple[str, ...] = ()) -> tuple[dict, str]:
+    """``python script --quick --out out [extra]`` with these thread limits; its JSON report and stdout.
 
     A failing run fails the test with the end of its stderr.
     """
-    proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(out)], capture_output=True,
+    proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(out), *extra], capture_output=True,
                           text=True, env=dict(os.environ, **threads), timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(Path(out).read_text()), proc.stdout

@@ -104,14 +104,19 @@ def test_quick_context_run(quick_report):
 
 
 def test_quick_document_run(tmp_path):
-    report, _ = run_quick(DOCUMENT, tmp_path / "document_quick.json", threads={"OMP_NUM_THREADS": "1"}, timeout=600)
+    report, _ = run_quick(DOCUMENT, tmp_path / "document_quick.json", threads={"OMP_NUM_THREADS": "1"}, timeout=600,
+                          extra=("--lime-grid",))
     assert report["quick"] and len(report["items"]) == 2
     for r in report["items"]:
         assert r["words"] >= 500 and r["n_players"] >= 500
         # the stand-in model is sparse (two words, one pair): ProxySPEX recovers it
         assert r["methods"]["proxyspex"]["300"]["r2"] > 0.95
         assert r["methods"]["spex"]["300"]["calls"] <= 300
-    assert set(report["summary"]) == {"proxyspex", "spex", "lime"}
+        # the LIME grid refits on the masks LIME already paid for, and its default is one of its points
+        grid = r["lime_grid"]["300"]
+        assert all(row["calls_paid"] == 0 for row in grid["rows"])
+        assert len(grid["rows"]) == 15 and grid["best"]["r2"] >= r["methods"]["lime"]["300"]["r2"] - 1e-12
+    assert set(report["summary"]) == {"proxyspex", "spex", "lime", "lime_best_of_grid"}
 
 
 def test_mask_blocks_are_disjoint_consecutive_runs(context):
