@@ -947,6 +947,12 @@ def tables_markdown(report: dict) -> str:
                 lines.append(f"| {g['key']} | {e['budget']} | {_f(e['spex'].get('calls'), '{:.0f}')} | "
                              f"{_f(e['spex'].get('r2'))} | {_f(e['lime'].get('r2'))} | "
                              f"{_f(e.get('spex_uniform', {}).get('r2'))} | {_f(e.get('lime_uniform', {}).get('r2'))} |")
+        rerun = meta.get("spex_vs_lime_rerun")
+        lines.append("\nEach method is most faithful on the masks it samples: LIME's kernel weights masks near "
+                     "the full review, as the games' keep-0.8 masks are; SPEX's coded masks keep each word with "
+                     "probability 1/2, as the uniform masks do. The review games are scored at keep 0.8 "
+                     "because that is how the lens plays them." + (
+                         f" (This table: rerun {rerun['when']} with `--only-spex-vs-lime`.)" if rerun else ""))
     lines.append("\nTargets:\n")
     lines += ["| target | value | met |", "|---|---|---|"]
     for t in report["targets"]:
