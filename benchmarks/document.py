@@ -106,6 +106,13 @@ def lime_grid(game, held_out: Evaluator, test: np.ndarray, budget: int, args) ->
     return {"rows": rows, "best": best}
 
 
+def over_texts(r2: list[float]) -> dict:
+    """Mean, standard error and minimum of one method's R² over the texts."""
+    vals = np.asarray(r2, dtype=float)
+    se = float(vals.std(ddof=1) / np.sqrt(vals.size)) if vals.size > 1 else 0.0
+    return {"r2_mean": float(vals.mean()), "r2_se": se, "r2_min": float(vals.min()), "texts": int(vals.size)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a word-count stand-in model: checks the plumbing in seconds")
@@ -140,16 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict = {}
     for method in args.methods:
         for budget in map(str, args.budgets):
-            vals = np.array([r["methods"][method][budget]["r2"] for r in records])
-            se = float(vals.std(ddof=1) / np.sqrt(vals.size)) if vals.size > 1 else 0.0
-            summary.setdefault(method, {})[budget] = {"r2_mean": float(vals.mean()), "r2_se": se,
-                                                      "r2_min": float(vals.min()), "texts": int(vals.size)}
+            summary.setdefault(method, {})[budget] = over_texts([r["methods"][method][budget]["r2"] for r in records])
     if args.lime_grid:
         for budget in map(str, args.budgets):
-            best = np.array([r["lime_grid"][budget]["best"]["r2"] for r in records])
-            summary.setdefault("lime_best_of_grid", {})[budget] = {
-                "r2_mean": float(best.mean()), "r2_se": float(best.std(ddof=1) / np.sqrt(best.size)) if best.size > 1
-                else 0.0, "r2_min": float(best.min()), "texts": int(best.size)}
+            summary.setdefault("lime_best_of_grid", {})[budget] = over_texts(
+                [r["lime_grid"][budget]["best"]["r2"] for r in records])
     gaps = {b: summary["proxyspex"][b]["r2_mean"] - summary["lime"][b]["r2_mean"]
             for b in map(str, args.budgets) if "proxyspex" in summary and "lime" in summary}
     if "lime_best_of_grid" in summary and "proxyspex" in summary:

@@ -868,12 +868,17 @@ def rerun_spex_vs_lime(args) -> int:
     reviews = review_specs(args.reviews, args.cache or None, holdout=args.holdout or 300)
     report.setdefault("extras", {})["spex_vs_lime"] = spex_vs_lime(reviews, seeds)
     report["meta"]["spex_vs_lime_rerun"] = {"when": time.strftime("%Y-%m-%d %H:%M"), "load_average": list(os.getloadavg())}
+    return rebuild(report, out, args.update_docs)
+
+
+def rebuild(report: dict, path: Path, docs: bool) -> int:
+    """Summary, targets and tables of a finished report again; written back to ``path``."""
     report["summary"] = summarise(report)
     report["targets"] = targets(report)
     report["tables_markdown"] = md = tables_markdown(report)
-    out.write_text(json.dumps(compact(report), indent=1, default=float))
+    path.write_text(json.dumps(compact(report), indent=1, default=float))
     print(md)
-    if args.update_docs:
+    if docs:
         update_docs(md, report)
         print(f"updated {DOCS}")
     return 0
@@ -1060,16 +1065,7 @@ def main(argv=None) -> int:
     if args.peer_worker:
         return peer_worker_main()
     if args.from_json:  # tables, targets and docs again from a finished run, without running anything
-        report = json.loads(Path(args.from_json).read_text())
-        report["summary"] = summarise(report)
-        report["targets"] = targets(report)
-        report["tables_markdown"] = md = tables_markdown(report)
-        Path(args.from_json).write_text(json.dumps(compact(report), indent=1, default=float))
-        print(md)
-        if args.update_docs:
-            update_docs(md, report)
-            print(f"updated {DOCS}")
-        return 0
+        return rebuild(json.loads(Path(args.from_json).read_text()), Path(args.from_json), args.update_docs)
     if args.only_spex_vs_lime:
         return rerun_spex_vs_lime(args)
     args.games = [c.strip() for c in args.games.split(",") if c.strip()]
