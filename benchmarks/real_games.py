@@ -376,7 +376,10 @@ def method_call(method: str, spec: GameSpec) -> tuple[str, dict] | str:
 
 
 def run_method(method: str, spec: GameSpec, built: Built, store: ValueStore, budget: int, seed: int,
-               holdout_masks: np.ndarray, holdout_truth: np.ndarray) -> dict:
+               holdout_masks: np.ndarray, holdout_truth: np.ndarray,
+               also: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
+    """One fit, scored on the held-out masks (``r2``) and on each extra set in ``also``
+    (``{suffix: (masks, truth)}`` adds ``"r2" + suffix``), so a fit is never paid for twice."""
     import spexkit
     from spexkit.metrics import r2_score
 
@@ -397,6 +400,8 @@ def run_method(method: str, spec: GameSpec, built: Built, store: ValueStore, bud
     meta = res.metadata
     out = {"r2": float(r2_score(holdout_truth, res.predict(holdout_masks))), "solver_s": wall - rec.value_s,
            "wall_s": wall, "calls": rec.calls, "queries": int(meta.get("queries", 0)), "terms": len(res)}
+    for suffix, (masks, truth) in (also or {}).items():
+        out["r2" + suffix] = float(r2_score(truth, res.predict(masks)))
     if "time_decoding" in meta:
         out["time_decoding"] = float(meta["time_decoding"])
     if method == "auto" and "auto" in meta:
@@ -724,16 +729,19 @@ def spex_vs_lime(specs: list[GameSpec], seeds, factor: int = 4) -> dict:
             held_out = {"": sample_masks(spec.n, spec.holdout, keep=spec.keep, seed=spec.holdout_seed),
                         "_uniform": sample_masks(spec.n, spec.holdout, keep=0.5, seed=spec.holdout_seed + 1)}
             truths = {k: store(m) for k, m in held_out.items()}
+            extra = {"_uniform": (held_out["_uniform"], truths["_uniform"])}
             smallest = queries_for(spec.n, spec.max_degree, (3, 3, 3))
             row = {"key": spec.key, "smallest": smallest, "keep": spec.keep}
             for label, budget in (("smallest", smallest), (f"x{factor}", factor * smallest)):
                 row[label] = {"budget": budget}
-                for suffix, masks in held_out.items():
-                    sp = _over_seeds([run_method("spex", spec, built, store, budget, s, masks, truths[suffix])
-                                      for s in seeds])
-                    calls = int(round(sp.get("calls", budget)))
-                    li = _over_seeds([run_method("lime", spec, built, store, calls, s, masks, truths[suffix])
-                                      for s in seeds])
+                spex_runs = [run_method("spex", spec, built, store, budget, s, held_out[""], truths[""], also=extra)
+                             for s in seeds]
+                # LIME gets the calls SPEX made (mean over the seeds), scored on the same two sets.
+                calls = int(round(_over_seeds(spex_runs).get("calls", budget)))
+                lime_runs = [run_method("lime", spec, built, store, calls, s, held_out[""], truths[""], also=extra)
+                             for s in seeds]
+                for suffix in held_out:
+                    sp, li = (_over_seeds([_scored_on(r, suffix) for r in runs]) for runs in (spex_runs, lime_runs))
                     row[label].update({f"spex{suffix}": sp, f"lime{suffix}": li})
                     print(f"  {spec.key:<24} spex@{label:<8} {_brief(sp)}   lime@{calls} {_brief(li)}"
                           f"   ({'uniform masks' if suffix else f'keep {spec.keep:g}'})", flush=True)
@@ -741,6 +749,15 @@ def spex_vs_lime(specs: list[GameSpec], seeds, factor: int = 4) -> dict:
         finally:
             store.close()
     return {"factor": factor, "games": rows}
+
+
+def _scored_on(run: dict, suffix: str) -> dict:
+    """A run of :func:`run_method` as if scored only on the held-out set named by ``suffix``."""
+    if "r2" not in run:
+        return run
+    out = {k: v for k, v in run.items() if not k.startswith("r2")}
+    out["r2"] = run["r2" + suffix]
+    return out
 
 
 # ---------------------------------------------------------------------------- summaries

@@ -120,15 +120,22 @@ def test_tables_rebuilt_from_json_without_running(quick_report, tmp_path):
     assert again["tables_markdown"] and "| tabular (3) | proxyspex |" in proc.stdout
 
 
-def test_spex_vs_lime_scores_both_held_out_distributions():
+def test_spex_vs_lime_scores_both_held_out_distributions(monkeypatch):
     """Each SPEX/LIME pair is scored at the game's keep and on uniform masks; targets and table show both."""
     mod = load_module()
     spec = mod.planted_specs("planted_fourier", 1, n=20, holdout=100)[0]
     spec.keep = 0.8  # as the review games: held-out masks off SPEX's own distribution
+    fits = []
+    run_method = mod.run_method
+    monkeypatch.setattr(mod, "run_method", lambda method, *a, **k: fits.append(method) or run_method(method, *a, **k))
     sv = mod.spex_vs_lime([spec], seeds=[0], factor=2)
+    # one fit per method and budget, scored on both held-out sets (not one fit per set)
+    assert sorted(fits) == ["lime", "lime", "spex", "spex"]
     row = sv["games"][0]
     for label in ("smallest", "x2"):
         assert {"spex", "lime", "spex_uniform", "lime_uniform"} <= set(row[label])
+        assert row[label]["spex"]["calls"] == row[label]["spex_uniform"]["calls"]
+        assert row[label]["lime"]["r2"] != row[label]["lime_uniform"]["r2"]
         # the planted game is exactly sparse: SPEX recovers it, whichever masks it is scored on
         assert row[label]["spex"]["r2"] > 0.99 and row[label]["spex_uniform"]["r2"] > 0.99
     # the recorded full run supplies the rest of a report around these rows
