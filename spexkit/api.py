@@ -100,6 +100,7 @@ def explain(
             "requested_method": method,
             "queries": evaluator.queries,
             "cache_hits": evaluator.cache_hits,
+            "asked": evaluator.asked,
             "seed": seed if isinstance(seed, int) or seed is None else "generator",
             "time_total": time.perf_counter() - t0,
             "n_players": game.n_players,

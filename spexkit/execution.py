@@ -70,6 +70,9 @@ class Evaluator:
     queries : value-function calls paid for through this evaluator (cache hits are free).
     cache_hits : distinct masks of each call answered by the cache (a mask asked twice in one call
         counts once, as it would be evaluated once).
+    asked : distinct masks of each call, paid for or answered by the cache: what the calls
+        would cost without a cache. Budgets are counted in these, so that a warm cache makes a
+        method faster, never different.
     """
 
     def __init__(self, game: Game, *, batch_size: int | None = None, progress: bool | None = None,
@@ -91,6 +94,7 @@ class Evaluator:
         self.cache = self._open_cache(cache)
         self.queries = 0
         self.cache_hits = 0
+        self.asked = 0
         self.batches = 0
         self._logs: list[list] = []
 
@@ -109,6 +113,7 @@ class Evaluator:
         keys = pack_masks(masks)
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         unique = masks[first]  # a mask asked twice is evaluated once
+        self.asked += unique.shape[0]
         values = np.full(unique.shape[0], np.nan)
         if self.cache is not None:
             found, cached = self.cache.lookup(unique)

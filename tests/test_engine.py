@@ -25,6 +25,27 @@ def counting_game(n=12, fingerprint="counting-additive"):
     return spexkit.Game(fn, n_players=n, fingerprint=fingerprint), fn
 
 
+
+@pytest.mark.filterwarnings("ignore:SPEX explained")
+@pytest.mark.parametrize("method", sorted(set(spexkit.solvers.available_methods()) - {"exact"}))
+def test_a_warm_cache_changes_no_result(tmp_path, method):
+    """Budgets count masks asked, cached or not: a rerun on a warm cache returns the same
+    result from the same masks and pays for nothing (auto once drew extra masks for every
+    cache hit, so each rerun fitted on more samples than the budget)."""
+    from spexkit.planted import planted_game
+
+    # dense enough that no method reaches its target early: each spends its whole budget
+    game = planted_game(20, n_terms=40, max_degree=3, basis="fourier", seed=3)
+    game = spexkit.Game(game.fn, n_players=20, fingerprint=f"warm-cache-{method}")
+    path = tmp_path / "warm.sqlite"
+    runs = [spexkit.explain(game, method=method, budget=300, max_degree=3, seed=0, cache=path, progress=False)
+            for _ in range(2)]
+    cold, warm = runs
+    assert warm.metadata["queries"] == 0 and warm.metadata["cache_hits"] == cold.metadata["asked"]
+    assert cold.metadata["asked"] == warm.metadata["asked"] <= 300
+    assert warm == cold
+
+
 def test_cache_is_reused_across_runs_and_methods(tmp_path):
     path = tmp_path / "cache.sqlite"
     game, fn = counting_game()

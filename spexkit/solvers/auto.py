@@ -67,6 +67,12 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         warnings.warn("auto's min_gain is deprecated and ignored: auto now spends its whole budget "
                       "unless the target R² is reached", DeprecationWarning, stacklevel=2)
     ev = as_evaluator(game)
+    start = ev.asked
+
+    def spent() -> int:
+        # masks asked, cached or not: a warm cache must not stretch the budget (or change the result)
+        return ev.asked - start
+
     n = ev.game.n_players
     rng = check_random_state(seed)
     budget = DEFAULT_BUDGET if budget is None else int(budget)
@@ -88,7 +94,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
     spex_floor = queries_for(n, min(t, n), (3, 3, 3))  # 3 groups of 8 bins
     stages = []
     while True:
-        new = min(size - masks.shape[0], budget - ev.queries)
+        new = min(size - masks.shape[0], budget - spent())
         if new > 0:
             fresh = uniform_masks(n, new, keep=p_keep, seed=rng)
             masks = np.vstack([masks, fresh])
@@ -97,7 +103,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         cv = float(res.metadata.get("cv_r2", 0.0))
         stages.append({"method": "proxyspex", "samples": int(masks.shape[0]), "cv_r2": cv,
                        "selection": res.metadata.get("selection")})
-        left = budget - ev.queries
+        left = budget - spent()
         if cv >= target_r2:
             stages[-1]["decision"] = "target reached"
             break
@@ -112,7 +118,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         # budget unspent (the estimate is noisy, and more samples rarely hurt the fit).
         size = masks.shape[0] + min(masks.shape[0], left)
     best, chosen = (res, cv), "proxyspex"
-    left = budget - ev.queries
+    left = budget - spent()
     if stages[-1]["decision"].startswith("not hierarchical"):
         with ev.recording() as asked:
             res_spex = spex(ev, budget=left, max_degree=t, seed=rng)
