@@ -131,6 +131,8 @@ def run_review(seeds: list[int], cache: str) -> dict:
     lens = FeatureLens(model="smollm2", value="margin", labels=("positive", "negative"))
     game = lens.game(REVIEW, template=SENTIMENT_TEMPLATE)
     n = game.n_players
+    test = uniform_masks(n, 300, keep=game.keep, seed=12345)
+    truth = spexkit.execution.Evaluator(game, cache=cache, progress=False)(test)
     rows = []
     for label, method, budget, degree in REVIEW_SETTINGS:
         for seed in seeds:
@@ -138,11 +140,12 @@ def run_review(seeds: list[int], cache: str) -> dict:
             res = spexkit.explain(game, method=method, budget=budget, max_degree=degree, seed=seed,
                                   cache=cache, progress=False)
             rows.append({"setting": label, "seed": seed, "queries": int(res.metadata["queries"]),
-                         "time": time.perf_counter() - t0,
+                         "asked": int(res.metadata["asked"]), "time": time.perf_counter() - t0,
+                         "r2": r2_score(truth, res.predict(test)),
                          "pair": check(res, lambda t: lens.evaluate(game, removed=t), n, 2),
                          "top": check(res, lambda t: lens.evaluate(game, removed=t), n, None)})
         _print_rows([r for r in rows if r["setting"] == label])
-    return {"n_players": n, "rows": rows}
+    return {"n_players": n, "holdout": {"masks": int(test.shape[0]), "keep": game.keep}, "rows": rows}
 
 
 def _print_rows(rows: list[dict]) -> None:
@@ -165,12 +168,17 @@ def main(argv=None) -> int:
     p.add_argument("--cache", default=str(Path.home() / ".cache" / "spexkit" / "bench-first-result.sqlite"))
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "first_result.json"))
     args = p.parse_args(argv)
-    out = {"load_average": list(os.getloadavg())}
+    # --only reruns one part and keeps the other's results from the existing file
+    out = json.loads(Path(args.out).read_text()) if args.only and Path(args.out).exists() else {}
+    out.pop("review_note", None)
     if args.only in (None, "quickstart"):
+        out["quickstart_load_average"] = list(os.getloadavg())
         out["quickstart"] = run_quickstart(list(range(args.seeds)), args.rebuild_table)
     if args.only in (None, "review"):
         Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
+        out["review_load_average"] = list(os.getloadavg())
         out["review"] = run_review(list(range(args.review_seeds)), args.cache)
+        out["review"]["when"] = time.strftime("%Y-%m-%d %H:%M")
     Path(args.out).write_text(json.dumps(out, indent=1, default=float))
     print(f"wrote {args.out}")
     return 0
