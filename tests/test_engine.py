@@ -63,6 +63,7 @@ def test_cache_is_reused_across_runs_and_methods(tmp_path):
     cached = Evaluator(fresh_game, cache=path, progress=False)
     cached(masks)
     assert (fresh.queries, fresh.cache_hits) == (2, 0) and (cached.queries, cached.cache_hits) == (0, 2)
+    assert fresh.asked == cached.asked == 2  # what a budget counts: the same, cached or not
     # Another method on the same game: every mask it needs is already cached.
     kshap = spexkit.explain(game, method="kernelshap", budget=4096, cache=path)
     assert kshap.metadata["queries"] == 0
