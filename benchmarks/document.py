@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a word-count stand-in model: checks the plumbing in seconds")
     p.add_argument("--texts", type=int, default=5)
+    p.add_argument("--only-texts", type=int, nargs="+", default=None,
+                   help="run these of the --texts texts (indices), e.g. a slow method on a few of them")
     p.add_argument("--min-words", type=int, default=500)
     p.add_argument("--budgets", type=int, nargs="+", default=[1000, 3000])
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
@@ -140,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     load0 = os.getloadavg()
     records = []
     for i, (text, label) in enumerate(zip(reviews["text"], reviews["label"])):
+        if args.only_texts is not None and i not in args.only_texts:
+            continue
         print(f"text {i}: {len(text.split())} words, label {label}", flush=True)
         rec = run_text(lens, text, args)
-        rec["label"] = int(label)
+        rec.update(label=int(label), text_index=i)
         records.append(rec)
     summary: dict = {}
     for method in args.methods:
@@ -161,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         gaps_best = {}
     result = {"benchmark": "document", "quick": args.quick, "model": "word-count stand-in" if args.quick else
               "SmolLM2-135M-Instruct", "texts": args.texts, "min_words": args.min_words, "budgets": args.budgets,
-              "methods": args.methods, "test_masks": args.test_masks, "keep": 0.5, "seed": args.seed,
+              "methods": args.methods, "only_texts": args.only_texts, "test_masks": args.test_masks, "keep": 0.5, "seed": args.seed,
               "machine": platform.platform(), "cpu_count": os.cpu_count(),
               "load_average": [load0, os.getloadavg()], "paper": PAPER, "summary": summary,
               "proxyspex_minus_lime": gaps, "lime_grid": LIME_GRID if args.lime_grid else None,

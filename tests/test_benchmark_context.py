@@ -118,6 +118,12 @@ def test_quick_document_run(tmp_path):
         points = len(report["lime_grid"]["kernel_width"]) * len(report["lime_grid"]["ridge"])
         assert len(grid["rows"]) == points and grid["best"]["r2"] >= r["methods"]["lime"]["300"]["r2"] - 1e-12
     assert set(report["summary"]) == {"proxyspex", "spex", "lime", "lime_best_of_grid"}
+    # --only-texts runs a subset of the same texts (a slow method on a few of them)
+    one, _ = run_quick(DOCUMENT, tmp_path / "document_one.json", threads={"OMP_NUM_THREADS": "1"}, timeout=600,
+                       extra=("--only-texts", "1", "--methods", "lime"))
+    assert [r["text_index"] for r in one["items"]] == [1] and one["only_texts"] == [1]
+    assert one["items"][0]["words"] == report["items"][1]["words"]
+    assert one["items"][0]["methods"]["lime"]["300"]["r2"] == report["items"][1]["methods"]["lime"]["300"]["r2"]
 
 
 def test_mask_blocks_are_disjoint_consecutive_runs(context):
