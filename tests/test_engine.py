@@ -25,7 +25,6 @@ def counting_game(n=12, fingerprint="counting-additive"):
     return spexkit.Game(fn, n_players=n, fingerprint=fingerprint), fn
 
 
-
 @pytest.mark.filterwarnings("ignore:SPEX explained")
 @pytest.mark.parametrize("method", sorted(set(spexkit.solvers.available_methods()) - {"exact"}))
 def test_a_warm_cache_changes_no_result(tmp_path, method):
@@ -38,9 +37,8 @@ def test_a_warm_cache_changes_no_result(tmp_path, method):
     game = planted_game(20, n_terms=40, max_degree=3, basis="fourier", seed=3)
     game = spexkit.Game(game.fn, n_players=20, fingerprint=f"warm-cache-{method}")
     path = tmp_path / "warm.sqlite"
-    runs = [spexkit.explain(game, method=method, budget=300, max_degree=3, seed=0, cache=path, progress=False)
-            for _ in range(2)]
-    cold, warm = runs
+    cold, warm = (spexkit.explain(game, method=method, budget=300, max_degree=3, seed=0, cache=path, progress=False)
+                  for _ in range(2))
     assert warm.metadata["queries"] == 0 and warm.metadata["cache_hits"] == cold.metadata["asked"]
     assert cold.metadata["asked"] == warm.metadata["asked"] <= 300
     assert warm == cold
