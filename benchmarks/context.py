@@ -223,7 +223,7 @@ def run_item(lens: FeatureLens, item: dict, args, *, with_baselines: bool, peer:
         res = spexkit.explain(game, method=method, budget=budget, seed=args.seed, cache=args.cache, progress=False,
                               **options)
         paid = res.metadata["queries"]
-        calls = paid + res.metadata.get("cache_hits", 0)
+        calls = res.metadata["asked"]
         fit = max(res.metadata["time_total"] - paid * per_call, 0.0)  # model time measured apart
         return res, calls, fit + calls * per_call
 

@@ -80,7 +80,7 @@ def run_text(lens: FeatureLens, text: str, args) -> dict:
             res = spexkit.explain(game, method=method, budget=budget, seed=args.seed, cache=args.cache,
                                   progress=args.progress)
             r2 = faithfulness(res, held_out, masks=test)
-            calls = res.metadata["queries"] + res.metadata.get("cache_hits", 0)
+            calls = res.metadata["asked"]  # paid or answered by the cache
             rec["methods"].setdefault(method, {})[str(budget)] = {
                 "r2": float(r2), "calls": int(calls), "terms": len(res.terms), "seconds": time.perf_counter() - t}
             print(f"  {method:10s} budget {budget:5d}: R2 {r2:.3f} ({calls} calls, {len(res.terms)} terms)", flush=True)

@@ -729,7 +729,7 @@ def spex_vs_lime(specs: list[GameSpec], seeds, factor: int = 4) -> dict:
             held_out = {"": sample_masks(spec.n, spec.holdout, keep=spec.keep, seed=spec.holdout_seed),
                         "_uniform": sample_masks(spec.n, spec.holdout, keep=0.5, seed=spec.holdout_seed + 1)}
             truths = {k: store(m) for k, m in held_out.items()}
-            extra = {"_uniform": (held_out["_uniform"], truths["_uniform"])}
+            extra = {k: (m, truths[k]) for k, m in held_out.items() if k}  # scored beside the game's keep
             smallest = queries_for(spec.n, spec.max_degree, (3, 3, 3))
             row = {"key": spec.key, "smallest": smallest, "keep": spec.keep}
             for label, budget in (("smallest", smallest), (f"x{factor}", factor * smallest)):
