@@ -84,6 +84,7 @@ def proxyspex(
     rounds: int = 4,
     residual_scan: int = 50,
     linear: bool = True,
+    pairs: bool = True,
     fits: int | None = None,
 ) -> Interactions:
     """Sparse Fourier expansion of a game through a LightGBM proxy.
@@ -145,6 +146,14 @@ def proxyspex(
         least as well as the interaction model: on games with strong main effects and few
         interactions, or budgets too small for interactions, it is the more faithful one. No
         extra queries. ``metadata["selection"]`` says ``"linear"`` then.
+    pairs : bool
+        Also fit the sparse model over every single part and every pair (matching pursuit,
+        no heredity) on the same folds, while its design has at most
+        :data:`~spexkit.solvers.proxyspex.selection.PAIRS_MAX_ENTRIES` entries (about 100
+        parts at 1,000 samples) and the trees go at least two deep; it is returned when it
+        cross-validates better than every other candidate. The trees never split on a pair
+        whose parts do nothing alone (a parity), so their pool misses it. No extra queries.
+        ``metadata["selection"]`` says ``"pairs"`` then.
     fits : int, optional
         Independent fits averaged on the same samples (no extra queries); by default
         :data:`ENSEMBLE_FITS` when the budget is at most :data:`ENSEMBLE_MAX_SAMPLES`, else
@@ -161,11 +170,11 @@ def proxyspex(
 
     Notes
     -----
-    Metadata: ``queries``, ``selection`` (``"refit"``, ``"linear"`` or ``"raw spectrum"``), ``cv_r2`` (the
+    Metadata: ``queries``, ``selection`` (``"refit"``, ``"linear"``, ``"pairs"`` or ``"raw spectrum"``), ``cv_r2`` (the
     held-out R² of what is returned: the selection's cross-validated R², or for the raw
     spectrum the booster's R² on a held-out quarter, ``raw_holdout_r2``), ``train_r2`` (of
     what is returned, on the samples), ``selection_cv_r2`` and ``selection_train_r2`` (the
-    selection's, also when it was rejected), ``linear_cv_r2`` (the linear candidate's),
+    selection's, also when it was rejected), ``linear_cv_r2`` and ``pairs_cv_r2`` (the linear and pairs candidates', when fitted),
     ``terms_extracted``, ``terms_kept``,
     ``pool_size``, ``selection_rounds``, ``joined_terms`` and ``proposed_terms`` (candidates
     the joins and the residual scan added over the kept rounds), ``screened``, and the time
@@ -196,7 +205,7 @@ def proxyspex(
     res = fit_samples(masks, values, max_degree, rng, booster_params=booster_params, refit=refit,
                       pool_size=pool_size, hierarchy=hierarchy, max_terms=max_terms, cv_folds=cv_folds,
                       tune=tune, join=join, rounds=rounds, residual_scan=residual_scan,
-                      linear=linear, fits=fits, labels=ev.game.labels)
+                      linear=linear, pairs=pairs, fits=fits, labels=ev.game.labels)
     res.metadata.update({"queries": ev.queries, "keep": p_keep, "time_sampling": t1 - t0})
     return res
 
@@ -252,7 +261,7 @@ def _fit_once(masks: np.ndarray, values: np.ndarray, max_degree: int | None, rng
               booster_params: dict | None = None, refit: bool = True, pool_size: int = 3000,
               hierarchy: str | None = "weak", max_terms: int | None = None, cv_folds: int = 4,
               tune: bool = False, join: bool = True, rounds: int = 4, residual_scan: int = 50,
-              linear: bool = True, labels=None) -> Interactions:
+              linear: bool = True, pairs: bool = True, labels=None) -> Interactions:
     """One fit: boost, read the trees' spectrum out, select and refit."""
     check_refinement(rounds, residual_scan)
     n = masks.shape[1]
@@ -275,10 +284,10 @@ def _fit_once(masks: np.ndarray, values: np.ndarray, max_degree: int | None, rng
     if refit and n_extracted:
         sel_idx, sel_coef, info = select_and_refit(
             masks, values, idx, coef, pool_size, max_terms, cv_folds, rng, hierarchy, join=join,
-            rounds=rounds, residual_scan=residual_scan, linear=linear,
+            rounds=rounds, residual_scan=residual_scan, linear=linear, pairs=pairs,
             raw_holdout=lambda: raw_holdout_r2(masks, values, params, rng))
         meta.update(info)
-        if meta["selection"] in ("refit", "linear"):
+        if meta["selection"] in ("refit", "linear", "pairs"):
             idx, coef = sel_idx, sel_coef
         else:  # the raw spectrum is the booster itself: its fit, not the rejected selection's
             meta["train_r2"] = r2_score(values, booster.predict(masks.astype(np.float32)))

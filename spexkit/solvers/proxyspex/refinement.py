@@ -8,13 +8,13 @@ from ... import terms as _terms
 from ...metrics import r2_score
 from ...validation import check_positive_int
 from .readout import initial_pool, subset_closure
-from .selection import linear_fit, select_terms
+from .selection import linear_fit, pairs_fit, pairs_fit_fits, select_terms
 
 # Below this cross-validated R² the selected terms are compared with the raw tree spectrum.
 SELECTION_DOUBT = 0.9
 # From this cross-validated R² on, the first selection's parts bound the second round's pool.
 SCREEN_TRUST = 0.5
-# From this cross-validated R² on, the linear candidate is not fitted.
+# From this cross-validated R² on, the linear and pairs candidates are not fitted.
 LINEAR_NEEDLESS = 0.99
 
 
@@ -160,7 +160,7 @@ def refined_pool(pool_idx: np.ndarray, chosen_idx: np.ndarray, extracted_idx: np
 
 
 def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng, hierarchy, join=True,
-                     rounds=4, residual_scan=50, raw_holdout=None, linear=True):
+                     rounds=4, residual_scan=50, raw_holdout=None, linear=True, pairs=True):
     """Select among the extracted terms ``(idx, coef)``, refine in rounds, refit by least squares.
 
     Returns the selected terms (constant first), their least-squares coefficients and the
@@ -210,9 +210,9 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
         if trusted and residual_scan:
             residual = values - design @ sol
             singles = residual_singles(masks, residual, max(1, residual_scan // 5))
-            pairs = (residual_pairs(masks, residual, residual_scan) if max_degree >= 2
-                     else np.zeros((0, 2), dtype=np.int64))
-            proposals = _terms.stack([pairs, np.stack([singles, np.full(singles.size, n)], axis=1)], n)
+            scanned = (residual_pairs(masks, residual, residual_scan) if max_degree >= 2
+                       else np.zeros((0, 2), dtype=np.int64))
+            proposals = _terms.stack([scanned, np.stack([singles, np.full(singles.size, n)], axis=1)], n)
         cand, joined = refined_pool(pool_idx, pool_idx[chosen], idx, n, max_degree, screen=trusted,
                                     proposals=proposals, closed=hierarchy is not None)
         if not joined and not trusted:
@@ -231,19 +231,30 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
     info.update({"pool_size": int(pool_idx.shape[0]), "selection_cv_r2": cv_r2, "selection_train_r2": train_r2})
     # The sparse linear model is always a candidate, judged on the same folds: on games with
     # strong main effects and few interactions, or budgets too small for interactions, the
-    # tree pool's spurious terms cost more than the interactions they find. Above
-    # LINEAR_NEEDLESS the linear model could gain too little to pay for its fit (a LASSO
-    # path over all n parts: the slowest step at n = 1000).
+    # tree pool's spurious terms cost more than the interactions they find. So is the sparse
+    # model over all single parts and pairs (while its design is small): on games whose pairs
+    # do nothing alone (parities), the trees never split on them. A richer candidate must beat
+    # the simpler ones outright. Above LINEAR_NEEDLESS neither could gain enough to pay for
+    # its fit (a LASSO path over all n parts: the slowest step at n = 1000).
     selection = "raw spectrum" if raw_r2 is not None and raw_r2 > cv_r2 else "refit"
-    if linear and max(cv_r2, raw_r2 or -np.inf) < LINEAR_NEEDLESS:
+    best_cv = max(cv_r2, -np.inf if raw_r2 is None else raw_r2)
+    if linear and best_cv < LINEAR_NEEDLESS:
         lin_pool = np.full((n, idx.shape[1]), n, dtype=np.int64)
         lin_pool[:, 0] = np.arange(n)
         lin_chosen, lin_sol, lin_cv, lin_design = linear_fit(masks, values, folds, np.random.default_rng(fold_seed), cap)
         info["linear_cv_r2"] = lin_cv
-        if lin_cv >= cv_r2 and (raw_r2 is None or lin_cv >= raw_r2):
+        if lin_cv >= best_cv:
             chosen, sol, cv_r2, design, pool_idx = lin_chosen, lin_sol, lin_cv, lin_design, lin_pool
             train_r2 = r2_score(values, design @ sol)
-            selection = "linear"
+            selection, best_cv = "linear", lin_cv
+    if pairs and best_cv < LINEAR_NEEDLESS and max_degree >= 2 and pairs_fit_fits(N, n):
+        pair_idx, pair_sol, pair_cv, pair_design = pairs_fit(masks, values, folds, np.random.default_rng(fold_seed), cap)
+        info["pairs_cv_r2"] = pair_cv
+        if pair_cv > best_cv:
+            pool_idx = pair_idx
+            chosen, sol, cv_r2, design = np.arange(len(pair_idx)), pair_sol, pair_cv, pair_design
+            train_r2 = r2_score(values, design @ sol)
+            selection, best_cv = "pairs", pair_cv
     raw_wins = selection == "raw spectrum"
     info["selection"] = selection
     const = np.full((1, idx.shape[1]), n, dtype=np.int64)
