@@ -1016,12 +1016,13 @@ def update_docs(markdown: str, report: dict) -> None:
     limits = "".join(f"{k}={v} " for k, v in (meta.get("threads") or {}).items() if v)  # as the run had them
     body = (f"{header}\n\n{DOCS_INTRO}\n\nCommand: `{limits}.venv/bin/python {meta['command']}` "
             f"({meta['total_s'] / 60:.1f} min on {meta['cpu_count']} shared cores, load average {load[0]:.1f} at "
-            f"the start and {load[1]:.1f} at the end; JSON: `benchmarks/results/real_games.json`).{paid}\n\n"
+            f"the start and {load[1]:.1f} at the end; JSON: `benchmarks/results/real_games.json`).{paid}"
+            f"{' Note: ' + meta['note'] + '.' if meta.get('note') else ''}\n\n"
             f"{markdown}\n")
     if header in text:
         start = text.index(header)
         nxt = text.find("\n## ", start + len(header))
-        text = text[:start] + body + (text[nxt + 1:] if nxt >= 0 else "")
+        text = text[:start] + body + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + body
     DOCS.write_text(text)
