@@ -545,7 +545,9 @@ def rerun_mask_blocks(args, out_path: Path) -> int:
         if ev.cache is not None:
             ev.cache.close()
         print(f"[{item['id']}] removal drops: {ev.queries - before} model calls", flush=True)
-    data["mask_blocks"] = {"budgets": list(BLOCK_BUDGETS), "fit_seeds": list(BLOCK_FIT_SEEDS),
+    # An earlier comparison kept for the record (one fit before ProxySPEX averaged five) stays.
+    kept = {k: v for k, v in data.get("mask_blocks", {}).items() if k == "one_fit_before"}
+    data["mask_blocks"] = {**kept, "budgets": list(BLOCK_BUDGETS), "fit_seeds": list(BLOCK_FIT_SEEDS),
                            "lds": summarise_blocks(rows), "r2": summarise_blocks(rows, "ours_r2", "theirs_r2"),
                            **{f"drop{k}": summarise_blocks(rows, f"ours_drop{k}", f"theirs_drop{k}") for k in (1, 3)},
                            "rows": rows}
