@@ -440,8 +440,10 @@ def test_pairs_candidate_finds_pairs_the_trees_cannot_split_on(seed):
     assert r2_score(truth, res.predict(test)) > r2_score(truth, without.predict(test)) + 0.2
 
 
-def test_pairs_candidate_is_fitted_only_when_it_can_matter_and_fits_in_memory():
+def test_pairs_candidate_is_fitted_only_when_the_selection_is_in_doubt_and_it_fits_in_memory():
+    from spexkit.masks import uniform_masks
     from spexkit.solvers.proxyspex import fit_samples
+    from spexkit.solvers.proxyspex.refinement import LINEAR_NEEDLESS, SELECTION_DOUBT
     from spexkit.solvers.proxyspex.selection import PAIRS_MAX_ENTRIES, pairs_fit_fits
 
     masks, values, _, _, _ = _parity_pairs_sample(150)
@@ -450,6 +452,15 @@ def test_pairs_candidate_is_fitted_only_when_it_can_matter_and_fits_in_memory():
     res = proxyspex(planted_game(60, n_terms=5, max_degree=2, basis="mobius", seed=0), budget=300,
                     max_degree=2, seed=0)
     assert res.metadata["selection"] == "refit" and "pairs_cv_r2" not in res.metadata
+    # a selection that cross-validates well (0.9-0.99, a noisy hierarchical game) is trusted:
+    # a pairs model would truncate what it found, so none is fitted; just below 0.9 one is
+    game = planted_game(40, 8, 2, basis="mobius", snr_db=15, seed=0)
+    noisy = uniform_masks(40, 300, keep=0.5, seed=0)
+    meta = fit_samples(noisy, game(noisy), 2, seed=0, fits=1).metadata
+    assert SELECTION_DOUBT <= meta["selection_cv_r2"] < LINEAR_NEEDLESS and "pairs_cv_r2" not in meta
+    game = planted_game(40, 8, 2, basis="mobius", snr_db=10, seed=0)
+    meta = fit_samples(noisy, game(noisy), 2, seed=0, fits=1).metadata
+    assert meta["selection_cv_r2"] < SELECTION_DOUBT and "pairs_cv_r2" in meta
     # the design's size bounds it: 1,000 samples over 100 parts fit, over 1,000 parts do not
     assert pairs_fit_fits(1000, 100) and not pairs_fit_fits(1000, 1000)
     assert not pairs_fit_fits(PAIRS_MAX_ENTRIES // 55 + 1, 10) and pairs_fit_fits(PAIRS_MAX_ENTRIES // 55, 10)

@@ -16,8 +16,9 @@ cross-validation says they pay. Otherwise:
 3. otherwise, while budget remains and faithfulness is below target: double the proxy's
    samples and refit; the fit on all samples is returned.
 
-Each ProxySPEX fit also considers the sparse linear model and, while its design is small
-(about 100 parts at 1,000 samples), the sparse model over all pairs, on the same folds
+Each ProxySPEX fit also considers the sparse linear model and, when the trees' selection is
+in doubt and the design is small (about 100 parts at 1,000 samples), the sparse model over
+all pairs, on the same folds
 (:func:`~spexkit.solvers.proxyspex.fit_samples`): ``auto`` is never less faithful than a
 linear fit by more than cross-validation can tell, and finds pairs that do nothing alone (which
 trees never split on) at budgets too small for SPEX. ``pairs=False`` leaves the pairs model out.

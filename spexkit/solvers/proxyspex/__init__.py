@@ -150,8 +150,10 @@ def proxyspex(
         Also fit the sparse model over every single part and every pair (matching pursuit,
         no heredity) on the same folds, while its design has at most
         :data:`~spexkit.solvers.proxyspex.selection.PAIRS_MAX_ENTRIES` entries (about 100
-        parts at 1,000 samples) and the trees go at least two deep; it is returned when it
-        cross-validates better than every other candidate. The trees never split on a pair
+        parts at 1,000 samples), the trees go at least two deep and their selection
+        cross-validates below :data:`~spexkit.solvers.proxyspex.refinement.SELECTION_DOUBT`
+        (a trusted selection often holds orders above 2 that a pairs model would truncate);
+        it is returned when it cross-validates better than every other candidate. The trees never split on a pair
         whose parts do nothing alone (a parity), so their pool misses it. No extra queries.
         ``metadata["selection"]`` says ``"pairs"`` then.
     fits : int, optional

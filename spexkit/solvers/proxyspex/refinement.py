@@ -10,11 +10,12 @@ from ...validation import check_positive_int
 from .readout import initial_pool, subset_closure
 from .selection import linear_fit, pairs_fit, pairs_fit_fits, select_terms
 
-# Below this cross-validated R² the selected terms are compared with the raw tree spectrum.
+# Below this cross-validated R² the selected terms are compared with the raw tree spectrum
+# and with the pairs model.
 SELECTION_DOUBT = 0.9
 # From this cross-validated R² on, the first selection's parts bound the second round's pool.
 SCREEN_TRUST = 0.5
-# From this cross-validated R² on, the linear and pairs candidates are not fitted.
+# From this cross-validated R² on, the linear candidate is not fitted.
 LINEAR_NEEDLESS = 0.99
 
 
@@ -231,11 +232,15 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
     info.update({"pool_size": int(pool_idx.shape[0]), "selection_cv_r2": cv_r2, "selection_train_r2": train_r2})
     # The sparse linear model is always a candidate, judged on the same folds: on games with
     # strong main effects and few interactions, or budgets too small for interactions, the
-    # tree pool's spurious terms cost more than the interactions they find. So is the sparse
-    # model over all single parts and pairs (while its design is small): on games whose pairs
-    # do nothing alone (parities), the trees never split on them. A richer candidate must beat
-    # the simpler ones outright. Above LINEAR_NEEDLESS neither could gain enough to pay for
-    # its fit (a LASSO path over all n parts: the slowest step at n = 1000).
+    # tree pool's spurious terms cost more than the interactions they find. Above
+    # LINEAR_NEEDLESS it could gain too little to pay for its fit (a LASSO path over all n
+    # parts: the slowest step at n = 1000).
+    # When the trees' selection is in doubt (below SELECTION_DOUBT), so is the sparse model
+    # over all single parts and pairs (while its design is small): on games whose pairs do
+    # nothing alone (parities) the trees never split on them, and the selection stays poor.
+    # A selection that cross-validates well has found the structure, often of order 3 or
+    # more; a pairs model that ties it truncates those orders and biases what they decide
+    # (e.g. removing a pair from the full prompt). It must beat the others outright.
     selection = "raw spectrum" if raw_r2 is not None and raw_r2 > cv_r2 else "refit"
     best_cv = max(cv_r2, -np.inf if raw_r2 is None else raw_r2)
     if linear and best_cv < LINEAR_NEEDLESS:
@@ -247,7 +252,8 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
             chosen, sol, cv_r2, design, pool_idx = lin_chosen, lin_sol, lin_cv, lin_design, lin_pool
             train_r2 = r2_score(values, design @ sol)
             selection, best_cv = "linear", lin_cv
-    if pairs and best_cv < LINEAR_NEEDLESS and max_degree >= 2 and pairs_fit_fits(N, n):
+    doubtful = info["selection_cv_r2"] < SELECTION_DOUBT
+    if pairs and doubtful and best_cv < LINEAR_NEEDLESS and max_degree >= 2 and pairs_fit_fits(N, n):
         pair_idx, pair_sol, pair_cv, pair_design = pairs_fit(masks, values, folds, np.random.default_rng(fold_seed), cap)
         info["pairs_cv_r2"] = pair_cv
         if pair_cv > best_cv:
