@@ -153,9 +153,9 @@ def proxyspex(
         parts at 1,000 samples), the trees go at least two deep and their selection
         cross-validates below :data:`~spexkit.solvers.proxyspex.refinement.SELECTION_DOUBT`
         (a trusted selection often holds orders above 2 that a pairs model would truncate);
-        it is returned when it cross-validates better than every other candidate. The trees never split on a pair
-        whose parts do nothing alone (a parity), so their pool misses it. No extra queries.
-        ``metadata["selection"]`` says ``"pairs"`` then.
+        it is returned when it cross-validates better than every other candidate. The trees
+        never split on a pair whose parts do nothing alone (a parity), so their pool misses
+        it. No extra queries. ``metadata["selection"]`` says ``"pairs"`` then.
     fits : int, optional
         Independent fits averaged on the same samples (no extra queries); by default
         :data:`ENSEMBLE_FITS` when the budget is at most :data:`ENSEMBLE_MAX_SAMPLES`, else
@@ -176,8 +176,8 @@ def proxyspex(
     held-out R² of what is returned: the selection's cross-validated R², or for the raw
     spectrum the booster's R² on a held-out quarter, ``raw_holdout_r2``), ``train_r2`` (of
     what is returned, on the samples), ``selection_cv_r2`` and ``selection_train_r2`` (the
-    selection's, also when it was rejected), ``linear_cv_r2`` and ``pairs_cv_r2`` (the linear and pairs candidates', when fitted),
-    ``terms_extracted``, ``terms_kept``,
+    selection's, also when it was rejected), ``linear_cv_r2`` and ``pairs_cv_r2`` (the linear
+    and pairs candidates', when fitted), ``terms_extracted``, ``terms_kept``,
     ``pool_size``, ``selection_rounds``, ``joined_terms`` and ``proposed_terms`` (candidates
     the joins and the residual scan added over the kept rounds), ``screened``, and the time
     spent sampling, fitting, extracting and selecting.

@@ -98,8 +98,8 @@ def pairs_fit(masks: np.ndarray, values: np.ndarray, folds: int, rng, cap: int |
     """Matching pursuit over every single part and every pair, without heredity.
 
     The trees' pool misses pairs whose parts do nothing alone (a parity of two parts splits
-    no tree on its own), and heredity would bar them too; over all pairs one matrix product
-    finds them. Returns the terms (rows of :func:`pairs_pool`), then like :func:`select_columns`.
+    no tree on its own), and heredity would bar them too; here every pair is a column.
+    Returns the terms kept (rows of :func:`pairs_pool`), then like :func:`select_columns`.
 
     >>> rng = np.random.default_rng(0)
     >>> masks = rng.random((200, 10)) < 0.5
