@@ -753,7 +753,9 @@ def main(argv: list[str] | None = None) -> int:
         return rerun_mask_blocks(args, out_path)
     items = load_items(args.quick, args.items)
     if out_path.is_file():
-        args.earlier_throughput = json.loads(out_path.read_text()).get("throughput")
+        earlier = json.loads(out_path.read_text())
+        args.earlier_throughput = earlier.get("throughput")
+        args.earlier_blocks = {k: v for k, v in earlier.get("mask_blocks", {}).items() if k == "one_fit_before"}
     extra_ids = baseline_subset(items, args.baseline_items)
     captum_ids = baseline_subset(items, args.captum_items)
     args.spex_ids = baseline_subset(items, args.spex_items)
@@ -806,6 +808,8 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary, "pair_target": pair, "throughput": throughput,
         "targets": targets(summary, pair, throughput), "items": records,
     }
+    if getattr(args, "earlier_blocks", None):  # a record --mask-blocks keeps; the rest it recomputes
+        result["mask_blocks"] = args.earlier_blocks
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, indent=1, default=float))
     for s in ("all", "single", "pair", "redundant"):
