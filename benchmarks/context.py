@@ -545,15 +545,19 @@ def rerun_mask_blocks(args, out_path: Path) -> int:
         if ev.cache is not None:
             ev.cache.close()
         print(f"[{item['id']}] removal drops: {ev.queries - before} model calls", flush=True)
-    # An earlier comparison kept for the record (one fit before ProxySPEX averaged five) stays.
-    kept = {k: v for k, v in data.get("mask_blocks", {}).items() if k == "one_fit_before"}
-    data["mask_blocks"] = {**kept, "budgets": list(BLOCK_BUDGETS), "fit_seeds": list(BLOCK_FIT_SEEDS),
+    data["mask_blocks"] = {**kept_block_records(data), "budgets": list(BLOCK_BUDGETS), "fit_seeds": list(BLOCK_FIT_SEEDS),
                            "lds": summarise_blocks(rows), "r2": summarise_blocks(rows, "ours_r2", "theirs_r2"),
                            **{f"drop{k}": summarise_blocks(rows, f"ours_drop{k}", f"theirs_drop{k}") for k in (1, 3)},
                            "rows": rows}
     out_path.write_text(json.dumps(data, indent=1, default=float))
     print(blocks_markdown(data["mask_blocks"]))
     return 0
+
+
+def kept_block_records(report: dict) -> dict:
+    """The part of a results file's ``mask_blocks`` that no rerun recomputes: the comparison
+    with one fit, from before ProxySPEX averaged five (``one_fit_before``), kept for the record."""
+    return {k: v for k, v in report.get("mask_blocks", {}).items() if k == "one_fit_before"}
 
 
 def blocks_markdown(blocks: dict) -> str:
@@ -755,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
     if out_path.is_file():
         earlier = json.loads(out_path.read_text())
         args.earlier_throughput = earlier.get("throughput")
-        args.earlier_blocks = {k: v for k, v in earlier.get("mask_blocks", {}).items() if k == "one_fit_before"}
+        args.earlier_blocks = kept_block_records(earlier)
     extra_ids = baseline_subset(items, args.baseline_items)
     captum_ids = baseline_subset(items, args.captum_items)
     args.spex_ids = baseline_subset(items, args.spex_items)
