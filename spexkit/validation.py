@@ -1,7 +1,8 @@
 """Input checks shared by every public entry point.
 
 All user input (masks, seeds, budgets, player counts) goes through these helpers so that
-every solver and lens fails the same clear way on bad input (see shared/STYLE.md).
+every solver and lens fails the same clear way on bad input: the error names what was given
+and what would work.
 """
 
 from __future__ import annotations
