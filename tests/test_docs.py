@@ -76,8 +76,8 @@ def test_mathjax_path_is_local():
 
 
 def test_no_references_outside_the_repository():
-    """The repository stands alone: no tracked file points to the external design file or to a
-    sibling folder of the checkout (the design notes are docs/design.md)."""
+    """The repository stands alone: no tracked file points to the external design or style
+    notes or to a sibling folder of the checkout (the design notes are docs/design.md)."""
     git = shutil.which("git")
     if git is None:
         pytest.skip("git is not installed")
@@ -85,7 +85,7 @@ def test_no_references_outside_the_repository():
     if top.returncode != 0 or Path(top.stdout.strip()).resolve() != ROOT:
         pytest.skip("not a git checkout of this repository (e.g. an unpacked sdist)")
     # Escaped patterns, so that this file does not match itself.
-    proc = subprocess.run([git, "grep", "-n", "-I", "-e", r"DESIGN\.md", "-e", r"\.\./shared"],
+    proc = subprocess.run([git, "grep", "-n", "-I", "-e", r"DESIGN\.md", "-e", r"STYLE\.md", "-e", r"\.\./shared"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode in (0, 1), proc.stderr
     assert proc.returncode == 1, f"references to files outside the repository:\n{proc.stdout}"
