@@ -225,7 +225,7 @@ def spex(
     robust : when plain peeling leaves energy it cannot explain (noise, or terms colliding in
         every group), continue with the noise-robust stage: noise-aware acceptance tests,
         longer Chase lists, re-decoding of colliding bins and a final least squares over every
-        term accepted on the way (docs/design.md section 5). No extra queries; results that
+        term accepted on the way (docs/design.md section 6). No extra queries; results that
         plain peeling gets exactly are returned unchanged.
     keep : unused (SPEX masks keep each part with probability 1/2 by design); giving it warns.
 
