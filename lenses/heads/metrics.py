@@ -62,7 +62,7 @@ def get_metric(metric, *, seq: int, positions=None, answers=None) -> Callable:
                          "(logits, tokens) -> one value per row")
     if metric == "logit_diff":
         if answers is None:
-            raise ValueError("metric='logit_diff' needs answers=(correct, wrong) token ids")
+            raise ValueError("value='logit_diff' needs answers=(correct, wrong) token ids")
         correct, wrong = answers
 
         def logit_diff(logits, tokens):
