@@ -165,7 +165,7 @@ def make_tables(report: dict) -> str:
             continue
         pl, rb = row["noisy_plain"], row["noisy_robust"]
         pools = [(r["final_pool"], r["final_kept"]) for r in rb if r["final_pool"] is not None]
-        pool_txt = (f"{int(np.median([a for a, _ in pools]))} → {int(np.median([b for _, b in pools]))}"
+        pool_txt = (f"{np.median([a for a, _ in pools]):g} → {np.median([b for _, b in pools]):g}"
                     if pools else "–")
         lines.append(f"| {row['case']} | {row['budget']} | {np.median([r['decoding_s'] for r in pl]):.3f} / "
                      f"{max(r['decoding_s'] for r in pl):.3f} | {np.median([r['decoding_s'] for r in rb]):.3f} / "
