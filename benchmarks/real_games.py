@@ -1074,7 +1074,8 @@ def main(argv=None) -> int:
                    "budgets 100 and 300, no LLM, no peers, no extras")
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="SQLite cache of the review games' values ('' for none)")
     p.add_argument("--heads-cache", default=str(HEADS_CACHE), help="SQLite cache of the component games' values")
-    p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/real_games.json)")
+    p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/real_games.json; "
+                   "--quick: real_games_quick.json)")
     p.add_argument("--update-docs", action="store_true", help='rewrite the "Real games" section of docs/benchmarks.md')
     p.add_argument("--from-json", default=None, help="rebuild the tables (and with --update-docs the docs "
                    "section) from a results file, running nothing")
@@ -1104,7 +1105,9 @@ def main(argv=None) -> int:
     if any(q not in PEERS for q in peers):
         p.error(f"unknown peers; choose from {', '.join(PEERS)}")
     peer_classes = {c.strip() for c in args.peer_classes.split(",") if c.strip()}
-    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / "real_games.json"
+    # --quick never overwrites the committed full run
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / (
+        "real_games_quick.json" if args.quick else "real_games.json")
     out.parent.mkdir(parents=True, exist_ok=True)
 
     import spexkit
