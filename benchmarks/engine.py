@@ -10,6 +10,7 @@ Run: .venv/bin/python benchmarks/engine.py
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -96,7 +97,10 @@ def resume(tmp: Path):
             "finished_batches_reevaluated": (finished + second["queries"] - 6400) // 64}
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "engine.json"), help="JSON path")
+    args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         rows = {
@@ -113,10 +117,10 @@ def main() -> None:
     print("Kill at ~50% and resume (6,400 queries in batches of 64):")
     for k, v in res.items():
         print(f"  {k}: {v}")
-    out = ROOT / "benchmarks" / "results" / "engine.json"
+    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"overhead": rows, "resume": res}, indent=2))
-    print(f"\nwrote {out.relative_to(ROOT)}")
+    print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":
