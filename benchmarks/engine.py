@@ -1,6 +1,6 @@
 """Engine overhead and resume benchmark (issue: evaluation engine).
 
-Prints a table and writes benchmarks/results/engine.json:
+Prints a table and writes benchmarks/results/engine.json (or --out):
 - per-query overhead of Evaluator on a trivial game at 100k queries, without and with the
   SQLite cache (cold: every value written; warm: every value read back);
 - a run killed at ~50% and resumed: how many finished batches were evaluated again.
