@@ -63,7 +63,8 @@ class Interactions:
         if coef.shape[0] != idx.shape[0]:
             raise ValueError(f"got {idx.shape[0]} terms but {coef.shape[0]} coefficients")
         if not np.isfinite(coef).all():
-            raise ValueError("coefficients must be finite")
+            bad = int(np.flatnonzero(~np.isfinite(coef))[0])
+            raise ValueError(f"coefficients must be finite; coefficient {bad} is {coef[bad]}")
         self._idx, self.coefficients = _terms.aggregate(idx, coef, n)
         self.n_players = n
         self.basis = basis

@@ -37,6 +37,10 @@ def as_term_matrix(terms, n_players: int) -> np.ndarray:
         idx = terms.astype(np.int64)
     else:
         rows = [tuple(int(i) for i in t) for t in _iter_terms(terms)]
+        # n is the padding value below, so a player index n must be caught here, before padding.
+        bad = next((row for row in rows if row and (min(row) < 0 or max(row) >= n)), None)
+        if bad is not None:
+            raise ValueError(f"term {bad} has a player outside [0, {n - 1}]")
         width = max((len(r) for r in rows), default=0)
         idx = np.full((len(rows), width), n, dtype=np.int64)
         for r, row in enumerate(rows):

@@ -68,6 +68,9 @@ def test_repeated_terms_are_summed():
     [
         ([(0, 0)], [1.0], 3, "repeats"),
         ([(5,)], [1.0], 3, r"\[0, 2\]"),
+        ([(3,)], [1.0], 3, r"\(3,\) has a player outside \[0, 2\]"),  # n itself is the padding value
+        ([(0, 3)], [1.0], 3, r"outside \[0, 2\]"),
+        ([(-1,)], [1.0], 3, r"outside \[0, 2\]"),
         ([(0,)], [1.0, 2.0], 3, "coefficients"),
         ([(0,)], [np.nan], 3, "finite"),
     ],

@@ -148,7 +148,13 @@ def read_value(log_proba: np.ndarray, y: np.ndarray, kind: str, clip: float) -> 
     1.3863
     >>> read_value(np.array([[0.0, -np.inf]]), np.array([1]), "margin", 10.0)
     -10.0
+    >>> read_value(np.array([[np.nan, np.nan]]), np.array([1]), "margin", 10.0)  # refused by the game
+    nan
     """
+    if np.isnan(log_proba).any():
+        # A diverged retraining (or a user model) predicted NaN: reading it as a number would pass a
+        # made-up value to the solver; the game's finiteness check names the mask instead.
+        return float("nan")
     rows = np.arange(len(y))
     own = log_proba[rows, y]
     if kind == "margin":

@@ -17,7 +17,7 @@ import numpy as np
 import spexkit
 from spexkit.identity import callable_identity, model_identity
 from spexkit.lens import Lens
-from spexkit.validation import check_positive_int
+from spexkit.validation import check_positive_int, check_probability
 
 from ..packaged import ENCODER_ALIASES, load_encoder
 from .backends import CausalLM, Encoder, TextFunction, cosine, model_device
@@ -116,6 +116,7 @@ class FeatureLens(Lens):
             raise ValueError(f"answer_tokens must be >= 1, got {answer_tokens!r}")
         if chat not in ("auto", True, False):
             raise ValueError(f"chat must be 'auto', True or False, got {chat!r}")
+        check_probability(keep, "keep")
         self.model = model
         self.value = value
         self.segmentation = segmentation

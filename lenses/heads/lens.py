@@ -11,7 +11,7 @@ import numpy as np
 from spexkit.game import Game
 from spexkit.identity import model_identity
 from spexkit.lens import Lens, renamed_keyword
-from spexkit.validation import check_positive_int
+from spexkit.validation import check_positive_int, check_probability
 
 from .ablation import ablated_logits, mlp_hook_name, check_ablation, check_hooked_model, replacements
 from .metrics import check_answers, get_metric
@@ -114,6 +114,8 @@ class HeadLens(Lens):
         self.seed = seed
         self.components = components
         check_ablation(ablation)
+        if keep is not None:
+            check_probability(keep, "keep")
         if components not in COMPONENTS:
             raise ValueError(f"unknown components {components!r}; choose one of {', '.join(COMPONENTS)}")
         if batch_size is not None:
@@ -274,8 +276,12 @@ class HeadLens(Lens):
         to_token = None
         if answers is not None:
             def to_token(s):
-                return int(model.to_single_token(s))
-        answer_ids = check_answers(answers, n_prompts, to_token)
+                ids = model.to_tokens(s, prepend_bos=False).reshape(-1)
+                if ids.numel() != 1:  # TransformerLens's own check is a bare assert
+                    raise ValueError(f"answer {s!r} is {ids.numel()} tokens for this model; give one-token "
+                                     "answers (often with a leading space, e.g. ' Mary') or token ids")
+                return int(ids[0])
+        answer_ids = check_answers(answers, n_prompts, to_token, d_vocab=model.cfg.d_vocab)
         metric = get_metric(self.value, seq=seq, positions=positions, answers=answer_ids)
         with torch.inference_mode():
             repl = replacements(model, toks, layer_list, self.ablation, ref, seed=self.seed)

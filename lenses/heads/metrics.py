@@ -103,18 +103,33 @@ def get_metric(metric, *, seq: int, positions=None, answers=None) -> Callable:
     return accuracy
 
 
-def check_answers(answers, n_prompts: int, to_token: Callable[[str], int] | None = None):
-    """(correct, wrong) as int lists; strings go through ``to_token`` (one token each)."""
+def _token_id(x, to_token: Callable[[str], int] | None, d_vocab: int | None) -> int:
+    """One answer as a token id: a string through ``to_token``, an int checked against the vocabulary."""
+    if isinstance(x, str):
+        if to_token is None:
+            raise TypeError(f"answer {x!r} is a string, but no tokenizer was given to read it")
+        return to_token(x)
+    if isinstance(x, bool) or int(x) != x:
+        raise TypeError(f"answers must be token ids (ints) or one-token strings, got {x!r}")
+    if d_vocab is not None and not 0 <= int(x) < d_vocab:
+        raise ValueError(f"answer token id {int(x)} is outside the vocabulary (0 .. {d_vocab - 1})")
+    return int(x)
+
+
+def check_answers(answers, n_prompts: int, to_token: Callable[[str], int] | None = None,
+                  d_vocab: int | None = None):
+    """(correct, wrong) as int lists; strings go through ``to_token`` (one token each), ids are
+    checked against ``d_vocab`` (when given) so that a bad id fails here, not inside a forward."""
     if answers is None:
         return None
-    if len(answers) != 2:
+    if isinstance(answers, str) or len(answers) != 2:
         raise ValueError(f"answers must be a pair (correct, wrong), got {answers!r}")
     out = []
     for side in answers:
         items = [side] if isinstance(side, (int, str)) or not isinstance(side, Sequence) else list(side)
         if hasattr(side, "tolist"):
             items = side.reshape(-1).tolist()
-        ids = [to_token(x) if isinstance(x, str) else int(x) for x in items]
+        ids = [_token_id(x, to_token, d_vocab) for x in items]
         if len(ids) not in (1, n_prompts):
             raise ValueError(f"answers need one token or one per prompt ({n_prompts}), got {len(ids)}")
         out.append(ids)

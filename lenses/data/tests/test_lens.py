@@ -203,3 +203,23 @@ def test_dask_two_worker_cluster(small_planted):
         on_dask = spexkit.explain(game, method="exact", backend="dask", n_jobs=2, progress=False)
     assert on_dask.metadata["queries"] == 256
     np.testing.assert_allclose(on_dask.coefficients, serial.coefficients, atol=1e-9)
+
+
+class _NaNClassifier:
+    """A classifier whose retrainings diverge: every predicted probability is NaN."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), np.nan)
+
+
+def test_a_model_predicting_nan_is_refused_not_read_as_a_number(planted):
+    from spexkit.validation import NonFiniteValueError
+
+    ds, test, _ = planted
+    game = DataLens(ds, model=_NaNClassifier, groups="source").game(test)
+    with pytest.raises(NonFiniteValueError, match=r"non-finite value \(nan\) for mask 0 of the batch"):
+        game(np.ones((2, game.n_players), dtype=bool))

@@ -152,6 +152,9 @@ def test_a_transformers_model_is_booted_and_ablation_is_zeroing_o_proj_columns()
     lens = HeadLens((hf, AutoTokenizer.from_pretrained(str(smollm2_dir()))), ablation="zero")
     assert is_bridge(lens.load().model_) and lens.model_.cfg.n_heads == 4
     ids = torch.randint(0, 64, (3, 12), generator=torch.Generator().manual_seed(1))
+    # A string answer must be one token; TransformerLens's own check is a bare assert.
+    with pytest.raises(ValueError, match=r"answer 'interpretability tooling' is \d+ tokens for this model"):
+        HeadLens(lens.model_, value="logit_diff").game(ids, answers=("interpretability tooling", 1))
     game = lens.game(ids)
     assert game.n_players == 8
     removed = [game.labels.index("L0H1"), game.labels.index("L1H2")]

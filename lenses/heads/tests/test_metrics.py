@@ -54,3 +54,23 @@ def test_answers_need_logit_diff_and_a_pair(tiny_model, tiny_tokens):
         HeadLens(tiny_model, value="logit_diff").game(tiny_tokens, answers=(1, 2, 3))
     with pytest.raises(ValueError, match="one token or one per prompt"):
         HeadLens(tiny_model, value="logit_diff").game(tiny_tokens, answers=([1, 2], 3))
+
+
+def test_answer_ids_are_checked_before_any_forward(tiny_model, tiny_tokens):
+    lens = HeadLens(tiny_model, value="logit_diff")
+    d_vocab = tiny_model.cfg.d_vocab
+    for bad in (d_vocab, -1):
+        with pytest.raises(ValueError, match=rf"answer token id {bad} is outside the vocabulary \(0 .. {d_vocab - 1}\)"):
+            lens.game(tiny_tokens, answers=(bad, 1))
+    with pytest.raises(TypeError, match=r"token ids \(ints\) or one-token strings, got 1.5"):
+        lens.game(tiny_tokens, answers=(1.5, 2))
+    with pytest.raises(TypeError, match="got True"):
+        lens.game(tiny_tokens, answers=(True, 2))
+    with pytest.raises(ValueError, match="a pair"):
+        lens.game(tiny_tokens, answers="ab")
+
+
+@pytest.mark.parametrize("keep", [0.0, 1.0, 1.5, -0.1])
+def test_keep_is_checked_when_the_lens_is_made(tiny_model, keep):
+    with pytest.raises(ValueError, match=f"keep must be strictly between 0 and 1, got {float(keep)}"):
+        HeadLens(tiny_model, keep=keep)
