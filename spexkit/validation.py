@@ -69,7 +69,7 @@ def check_budget(budget: int | None, *, minimum: int = 1, name: str = "budget") 
     if budget is None:
         return None
     if isinstance(budget, bool) or not isinstance(budget, (Integral, np.integer)):
-        raise TypeError(f"{name} must be an int or None, got {type(budget).__name__}")
+        raise TypeError(f"{name} must be an int or None, got {type(budget).__name__} {budget!r}")
     if budget < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {budget}")
     return int(budget)

@@ -26,8 +26,51 @@ def test_explain_batches_the_game():
 
 def test_unknown_method_lists_alternatives():
     game = spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=3)
-    with pytest.raises(ValueError, match="exact"):
+    with pytest.raises(ValueError, match="'magic'.*exact"):
         spexkit.explain(game, method="magic")
+
+
+@pytest.mark.parametrize("budget, error, message", [
+    (0, ValueError, "budget must be at least 1, got 0"),
+    (-5, ValueError, "budget must be at least 1, got -5"),
+    (2.5, TypeError, "budget must be an int or None, got float 2.5"),
+    (True, TypeError, "budget must be an int or None, got bool True"),
+    ("100", TypeError, "got str '100'"),
+])
+def test_bad_budget_is_refused_before_any_call(budget, error, message):
+    calls = []
+    game = spexkit.Game(lambda m: calls.append(len(m)) or m.sum(1) * 1.0, n_players=20)
+    with pytest.raises(error, match=message):
+        spexkit.explain(game, method="proxyspex", budget=budget)
+    assert calls == []
+
+
+@pytest.mark.parametrize("method, budget, message", [
+    ("lasso", 4, "lasso's budget must be at least 5, got 4"),
+    ("kernelshap", 2, "kernelshap's budget must be at least 3, got 2"),
+    ("lime", 1, "lime's budget must be at least 2, got 1"),
+    ("proxyspex", 7, "proxyspex's budget must be at least 8, got 7"),
+    ("auto", 9, r"auto's budget must be at least 10 \(or cover all 2\^20 masks\), got 9"),
+    ("additive_plus", 25, "additive_plus needs a budget of at least n \\+ 1 \\+ 2\\*cv_folds = 31"),
+])
+def test_each_method_names_its_smallest_budget_before_any_call(method, budget, message):
+    calls = []
+    game = spexkit.Game(lambda m: calls.append(len(m)) or m.sum(1) * 1.0, n_players=20, keep=0.5)
+    with pytest.raises(ValueError, match=message):
+        spexkit.explain(game, method=method, budget=budget, max_degree=1)
+    assert calls == []
+
+
+def test_a_solver_called_directly_refuses_a_fractional_budget():
+    from spexkit.solvers.baselines import lime
+
+    with pytest.raises(TypeError, match="lime's budget must be an int or None, got float 20.5"):
+        lime(spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=4), budget=20.5)
+
+
+def test_kernelshap_names_its_player_minimum():
+    with pytest.raises(ValueError, match="kernelshap needs at least 2 players, got 1"):
+        spexkit.explain(spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=1), method="kernelshap", budget=10)
 
 
 def test_exact_refuses_large_games():

@@ -558,3 +558,13 @@ def test_averaging_small_sample_fits_is_more_faithful_over_seeds():
         single.append(r2_score(truth, fit_samples(masks, values, 2, seed=seed, fits=1).predict(test)))
         averaged.append(r2_score(truth, fit_samples(masks, values, 2, seed=seed).predict(test)))
     assert np.mean(averaged) > np.mean(single)
+
+
+def test_trees_that_never_split_still_give_the_linear_fit():
+    """At the smallest budget the trees may not split at all (a pool of constant terms only);
+    the linear candidate must still be fitted, not crash on the pool's width."""
+    w = np.arange(1.0, 21.0)
+    game = spexkit.Game(lambda m: m @ w, n_players=20, keep=0.5)
+    res = spexkit.explain(game, method="proxyspex", budget=9, max_degree=1, seed=0)
+    assert res.metadata["queries"] == 9
+    assert np.isfinite(res.coefficients).all() and np.isfinite(res.metadata["cv_r2"])

@@ -39,7 +39,7 @@ import numpy as np
 from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..masks import uniform_masks
-from ..validation import check_positive_int, check_probability, check_random_state
+from ..validation import check_budget, check_positive_int, check_probability, check_random_state
 from . import register
 
 CANDIDATES = ("additive", "rescaled", "sparse", "focused", "trees")
@@ -322,7 +322,7 @@ def additive_plus(game, budget: int | None = None, max_degree: int | None = None
     n = ev.game.n_players
     rng = check_random_state(seed)
     cv_folds = check_positive_int(cv_folds, "cv_folds")
-    budget = 2 * (n + 1) if budget is None else int(budget)
+    budget = 2 * (n + 1) if budget is None else check_budget(budget, name="additive_plus's budget")
     floor = n + 1 + 2 * cv_folds
     if budget < floor:
         raise ValueError(f"additive_plus needs a budget of at least n + 1 + 2*cv_folds = {floor} "

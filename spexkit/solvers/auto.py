@@ -33,7 +33,7 @@ import numpy as np
 from ..execution import as_evaluator
 from ..masks import uniform_masks
 from ..metrics import r2_score
-from ..validation import check_probability, check_random_state
+from ..validation import check_budget, check_probability, check_random_state
 from . import register
 from .additive_plus import additive_plus
 from .exact import exact
@@ -42,6 +42,8 @@ from .spex import queries_for, spex
 
 DEFAULT_BUDGET = 2000
 EXACT_MAX_PLAYERS = 12
+#: below this (and short of all 2^n masks) the proxy's 5-fold cross-validation has too few samples
+AUTO_MIN_BUDGET = 10
 #: SPEX's masks keep each part with probability 1/2; the fallback to SPEX is for games whose
 #: ``keep`` is within this of 1/2 (for a prompt at keep 0.8 its masks are off the distribution
 #: the user asked about, and refitting the proxy on them costs faithfulness where it matters)
@@ -78,11 +80,14 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
 
     n = ev.game.n_players
     rng = check_random_state(seed)
-    budget = DEFAULT_BUDGET if budget is None else int(budget)
+    budget = DEFAULT_BUDGET if budget is None else check_budget(budget, name="auto's budget")
     if n <= EXACT_MAX_PLAYERS and (1 << n) <= budget:
         res = exact(ev, max_degree=max_degree)
         res.metadata["auto"] = {"chosen": "exact", "stages": [], "reason": f"2^{n} <= budget"}
         return res
+    if budget < AUTO_MIN_BUDGET:  # the proxy's cross-validation needs two samples a fold
+        raise ValueError(f"auto's budget must be at least {AUTO_MIN_BUDGET} (or cover all 2^{n} masks), "
+                         f"got {budget}")
     p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
     if p_keep >= NEAR_FULL_KEEP and budget >= 1.2 * (n + 1) and budget >= n + 11:
         res = additive_plus(ev, budget=budget, max_degree=max_degree, seed=rng, keep=p_keep)

@@ -17,7 +17,7 @@ from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..cache import pack_masks
 from ..masks import all_masks, bit_patterns, masks_with_sizes, uniform_masks
-from ..validation import check_probability, check_random_state
+from ..validation import check_budget, check_probability, check_random_state
 from . import register, warn_ignored_keep
 
 MAX_LASSO_FEATURES = 200_000
@@ -57,7 +57,7 @@ def lasso(game, budget: int | None = None, max_degree: int | None = None, seed=N
         raise ValueError(f"basis must be 'fourier' or 'mobius', got {basis!r}")
     terms = _all_terms(n, d)
     rng = check_random_state(seed)
-    budget = 2000 if budget is None else int(budget)
+    budget = 2000 if budget is None else check_budget(budget, minimum=cv_folds, name="lasso's budget")
     p = check_probability(ev.game.keep if keep is None else keep, "keep")
     t0 = time.perf_counter()
     masks = uniform_masks(n, budget, keep=p, seed=rng)
@@ -323,9 +323,9 @@ def kernelshap(game, budget: int | None = None, max_degree: int | None = None, s
     n = ev.game.n_players
     warn_ignored_keep("kernelshap", keep, "its coalition sizes follow the Shapley kernel")
     rng = check_random_state(seed)
-    budget = 2 * n + 2048 if budget is None else int(budget)
-    if budget < 3 or n < 2:
-        raise ValueError("kernelshap needs at least 2 players and a budget of 3 queries")
+    if n < 2:
+        raise ValueError(f"kernelshap needs at least 2 players, got {n}")
+    budget = 2 * n + 2048 if budget is None else check_budget(budget, minimum=3, name="kernelshap's budget")
     t0 = time.perf_counter()
     inner, weights, complete = stratified_coalitions(n, _shapley_kernel_mass(n), budget - 2, rng)
     masks = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), inner])
@@ -391,9 +391,7 @@ def lime(game, budget: int | None = None, max_degree: int | None = None, seed=No
     n = ev.game.n_players
     warn_ignored_keep("lime", keep, "its masks remove a uniformly drawn number of parts")
     rng = check_random_state(seed)
-    budget = 1000 if budget is None else int(budget)
-    if budget < 2:
-        raise ValueError("lime needs a budget of at least 2 queries")
+    budget = 1000 if budget is None else check_budget(budget, minimum=2, name="lime's budget")
     if not kernel_width > 0 or not ridge >= 0:
         raise ValueError(f"lime needs kernel_width > 0 and ridge >= 0, got {kernel_width} and {ridge}")
     t0 = time.perf_counter()
@@ -455,9 +453,7 @@ def banzhaf(game, budget: int | None = None, max_degree: int | None = None, seed
     n = ev.game.n_players
     warn_ignored_keep("banzhaf", keep, "its estimator needs masks that keep each part with probability 1/2")
     rng = check_random_state(seed)
-    budget = 1000 if budget is None else int(budget)
-    if budget < 1:
-        raise ValueError("banzhaf needs a budget of at least 1 query")
+    budget = 1000 if budget is None else check_budget(budget, name="banzhaf's budget")
     t0 = time.perf_counter()
     masks = distinct_uniform_masks(n, budget, rng)
     values = ev(masks)

@@ -31,7 +31,7 @@ from ...interactions import Interactions
 from ...masks import uniform_masks
 from ...metrics import r2_score
 from ...trees import lightgbm_paths, paths_to_fourier  # noqa: F401  (used by benchmarks/proxyspex_oracle.py)
-from ...validation import check_positive_int, check_probability, check_random_state
+from ...validation import check_budget, check_positive_int, check_probability, check_random_state
 from .. import register
 from ..omp import Heredity, cv_path_length, omp_path  # noqa: F401
 from .booster import TUNING_GRID, default_booster_params, fit_booster, raw_holdout_r2, tune_booster
@@ -195,10 +195,9 @@ def proxyspex(
     rng = check_random_state(seed)
     if hierarchy not in (None, "weak", "strong"):
         raise ValueError(f"hierarchy must be 'weak', 'strong' or None, got {hierarchy!r}")
-    budget = DEFAULT_BUDGET if budget is None else int(budget)
+    budget = DEFAULT_BUDGET if budget is None else check_budget(budget, minimum=2 * cv_folds,
+                                                                 name="proxyspex's budget")
     check_refinement(rounds, residual_scan)  # before any query is paid for (fit_samples checks too)
-    if budget < 2 * cv_folds:
-        raise ValueError(f"proxyspex needs a budget of at least {2 * cv_folds} queries, got {budget}")
     p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
     t0 = time.perf_counter()
     masks = uniform_masks(n, budget, keep=p_keep, seed=rng)

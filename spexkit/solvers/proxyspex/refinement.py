@@ -244,7 +244,8 @@ def select_and_refit(masks, values, idx, coef, pool_size, max_terms, folds, rng,
     selection = "raw spectrum" if raw_r2 is not None and raw_r2 > cv_r2 else "refit"
     best_cv = max(cv_r2, -np.inf if raw_r2 is None else raw_r2)
     if linear and best_cv < LINEAR_NEEDLESS:
-        lin_pool = np.full((n, idx.shape[1]), n, dtype=np.int64)
+        # at least one column: trees that never split leave a pool of constant terms only (width 0)
+        lin_pool = np.full((n, max(idx.shape[1], 1)), n, dtype=np.int64)
         lin_pool[:, 0] = np.arange(n)
         lin_chosen, lin_sol, lin_cv, lin_design = linear_fit(masks, values, folds, np.random.default_rng(fold_seed), cap)
         info["linear_cv_r2"] = lin_cv
