@@ -36,6 +36,10 @@ def r2_score(y_true, y_pred) -> float:
     g = np.asarray(y_pred, dtype=np.float64)
     if y.shape != g.shape or y.ndim != 1:
         raise ValueError(f"y_true and y_pred must be 1-D of equal length, got {y.shape} and {g.shape}")
+    for name, arr in (("y_true", y), ("y_pred", g)):
+        if not np.isfinite(arr).all():
+            i = int(np.flatnonzero(~np.isfinite(arr))[0])
+            raise ValueError(f"{name} must be finite; entry {i} (of {arr.size}) is {arr[i]}")
     return float(_sk_r2_score(y, g))
 
 

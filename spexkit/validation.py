@@ -103,7 +103,8 @@ def check_masks(masks, n_players: int) -> np.ndarray:
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"masks must be boolean (True = kept), got dtype {arr.dtype}")
         if arr.size and not np.isin(arr, (0, 1)).all():
-            raise ValueError("masks must contain only 0/1 or True/False values")
+            bad = arr[~np.isin(arr, (0, 1))].reshape(-1)[0].item()
+            raise ValueError(f"masks must contain only 0/1 or True/False values, got {bad!r}")
         arr = arr.astype(bool)
     return np.ascontiguousarray(arr)
 
@@ -137,6 +138,41 @@ def check_values(values, batch: int, masks: np.ndarray | None = None) -> np.ndar
             f"{int(bad.sum())} of {batch} values are NaN or infinite"
         )
     return out
+
+
+def check_samples(masks, values, n_players: int | None = None, *,
+                  name: str = "values") -> tuple[np.ndarray, np.ndarray]:
+    """Masks already queried and their values, as (bool (m, n), float64 (m,)), checked.
+
+    For fitting and scoring functions that take samples rather than a game: the masks as
+    :func:`check_masks` wants them (``n_players`` defaults to their width), one finite value
+    per mask.
+
+    Examples
+    --------
+    >>> m, v = check_samples([[1, 0], [0, 1]], [1.0, 2.0])
+    >>> m.dtype, v.dtype
+    (dtype('bool'), dtype('float64'))
+    >>> check_samples([[1, 0], [0, 1]], [1.0, float("nan")])
+    Traceback (most recent call last):
+    ...
+    ValueError: values must be finite; value 1 (of 2) is nan
+    """
+    arr = np.asarray(masks)
+    if arr.ndim != 2:
+        raise ValueError(f"masks must be 2-D (samples, players), got shape {arr.shape}")
+    masks = check_masks(arr, arr.shape[1] if n_players is None else n_players)
+    try:
+        vals = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numbers, got {type(values).__name__}") from exc
+    if vals.shape != (masks.shape[0],):
+        raise ValueError(f"need one value per mask, shape ({masks.shape[0]},); got {name} of shape {vals.shape}")
+    bad = ~np.isfinite(vals)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} must be finite; value {i} (of {vals.size}) is {vals[i]}")
+    return masks, vals
 
 
 def check_labels(labels: Sequence[str] | None, n_players: int) -> list[str]:

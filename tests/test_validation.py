@@ -57,3 +57,39 @@ def test_bch_parity_check_is_unchanged_by_the_shared_generator(n, t):
     full = ((values[:, None, :] >> np.arange(code.m)[None, :, None]) & 1).astype(bool).reshape(code.m * t, n)
     kept, _ = _independent_rows(full)
     np.testing.assert_array_equal(code.parity_check, full[kept])
+
+
+def _nan_cases():
+    from lenses.data.lds import linear_datamodel, linear_datamodeling_score
+    from spexkit.metrics import r2_score
+    from spexkit.solvers.additive_plus import fit_additive_plus
+    from spexkit.solvers.proxyspex import fit_samples
+
+    m = np.random.default_rng(0).random((40, 5)) < 0.5
+    v = m.sum(1).astype(float)
+    nan_v = v.copy()
+    nan_v[3] = np.nan
+    half = m.astype(float)
+    half[2, 1] = 0.5
+    res = spexkit.Interactions([(0,)], [1.0], n_players=5)
+    singles = np.ones(6)
+    return [
+        ("fit_samples NaN value", lambda: fit_samples(m, nan_v, 2, seed=0), r"value 3 \(of 40\) is nan"),
+        ("fit_samples 0.5 in masks", lambda: fit_samples(half, v, 2, seed=0), "only 0/1 .* got 0.5"),
+        ("fit_additive_plus NaN value", lambda: fit_additive_plus(singles, m, nan_v, seed=0), "value 3"),
+        ("fit_additive_plus 0.5 in masks", lambda: fit_additive_plus(singles, half, v, seed=0), "got 0.5"),
+        ("fit_additive_plus NaN single", lambda: fit_additive_plus(np.r_[singles[:5], np.nan], m, v, seed=0),
+         "single_values must be finite"),
+        ("linear_datamodel NaN value", lambda: linear_datamodel(m, nan_v), "value 3"),
+        ("linear_datamodel 0.5 in masks", lambda: linear_datamodel(half, v), "got 0.5"),
+        ("lds NaN value", lambda: linear_datamodeling_score(res, m, nan_v), "value 3"),
+        ("r2_score NaN truth", lambda: r2_score(nan_v, v), r"y_true must be finite; entry 3 \(of 40\) is nan"),
+        ("r2_score inf prediction", lambda: r2_score(v, np.r_[v[:-1], np.inf]), "y_pred must be finite; entry 39"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(10))
+def test_functions_on_samples_refuse_nan_and_non_binary_masks(case):
+    name, call, message = _nan_cases()[case]
+    with pytest.raises(ValueError, match=message):
+        call()

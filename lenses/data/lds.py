@@ -20,7 +20,7 @@ from spexkit.game import Game
 from spexkit.interactions import Interactions
 from spexkit.masks import uniform_masks
 from spexkit.metrics import r2_score
-from spexkit.validation import check_budget, check_masks, check_probability, check_random_state
+from spexkit.validation import check_budget, check_masks, check_probability, check_random_state, check_samples
 
 RIDGE_ALPHAS = tuple(np.logspace(-3, 3, 13))
 
@@ -41,12 +41,7 @@ def linear_datamodel(masks, values, *, labels=None, alphas=RIDGE_ALPHAS) -> Inte
     """
     from sklearn.linear_model import RidgeCV
 
-    masks = np.asarray(masks, dtype=bool)
-    if masks.ndim != 2:
-        raise ValueError(f"masks must be 2-D (samples, players), got shape {masks.shape}")
-    values = np.asarray(values, dtype=np.float64)
-    if values.shape != (masks.shape[0],):
-        raise ValueError(f"need one value per mask ({masks.shape[0]}), got shape {values.shape}")
+    masks, values = check_samples(masks, values)
     n = masks.shape[1]
     model = RidgeCV(alphas=alphas).fit(masks.astype(np.float64), values)
     terms = [()] + [(i,) for i in range(n)]
@@ -71,11 +66,13 @@ def linear_datamodeling_score(surrogate, masks, values) -> float:
     """
     from scipy.stats import spearmanr
 
+    masks, actual = check_samples(masks, values)
     predict = surrogate.predict if hasattr(surrogate, "predict") else surrogate
     pred = np.asarray(predict(masks), dtype=np.float64)
-    actual = np.asarray(values, dtype=np.float64)
     if pred.shape != actual.shape:
         raise ValueError(f"predictions {pred.shape} and values {actual.shape} differ in shape")
+    if not np.isfinite(pred).all():
+        raise ValueError("the surrogate's predictions must be finite")
     if pred.size < 2 or np.ptp(pred) == 0 or np.ptp(actual) == 0:
         return 0.0
     return float(spearmanr(pred, actual).statistic)

@@ -14,7 +14,7 @@ from spexkit.lens import Lens, renamed_keyword
 from spexkit.validation import check_positive_int, check_probability
 
 from .ablation import ablated_logits, mlp_hook_name, check_ablation, check_hooked_model, replacements
-from .metrics import check_answers, get_metric
+from .metrics import METRICS, check_answers, get_metric
 
 _LABEL = re.compile(r"^L(\d+)(?:H(\d+)|(MLP))$")
 
@@ -38,6 +38,17 @@ def head_label(layer: int, head) -> str:
 def _player_order(player) -> tuple:
     layer, unit = player
     return (layer, 1, 0) if unit == MLP else (layer, 0, unit)
+
+
+def _as_index(x) -> int | None:
+    """``x`` as an int when it is a whole number (not a bool, not 2.5, not "2"), else None."""
+    if isinstance(x, (bool, np.bool_, str)):
+        return None
+    try:
+        i = int(x)
+    except (TypeError, ValueError):
+        return None
+    return i if i == x else None
 
 
 class HeadLens(Lens):
@@ -114,6 +125,9 @@ class HeadLens(Lens):
         self.seed = seed
         self.components = components
         check_ablation(ablation)
+        if not callable(self.value) and self.value not in METRICS:
+            raise ValueError(f"unknown value {self.value!r}; use one of {', '.join(METRICS)} or a callable "
+                             "(logits, tokens) -> Tensor (rows,)")
         if keep is not None:
             check_probability(keep, "keep")
         if components not in COMPONENTS:
@@ -136,6 +150,9 @@ class HeadLens(Lens):
         import torch
 
         model = self.load().model_
+        if (isinstance(tokens, str) and not tokens.strip()) or (isinstance(tokens, (list, tuple)) and (
+                not tokens or any(isinstance(t, str) and not t.strip() for t in tokens))):
+            raise ValueError(f"the prompts are empty ({tokens!r}): give one or more prompts of at least 2 tokens")
         if isinstance(tokens, str) or (isinstance(tokens, (list, tuple)) and tokens and isinstance(tokens[0], str)):
             texts = [tokens] if isinstance(tokens, str) else list(tokens)
             lengths = {int(model.to_tokens(t).shape[1]) for t in texts}
@@ -194,12 +211,12 @@ class HeadLens(Lens):
                 elif np.ndim(h) != 1 or len(h) != 2:
                     raise ValueError(f"unknown component {h!r}: give (layer, head) or (layer, 'MLP') pairs, or {hint}")
                 layer = self._check_layer(h[0])
-                if h[1] == MLP:
+                if isinstance(h[1], str) and h[1] == MLP:
                     out.add((layer, MLP))
                     continue
-                head = int(h[1])
-                if not 0 <= head < cfg.n_heads:
-                    raise ValueError(f"head {head} out of range: layer {layer} has heads 0 .. {cfg.n_heads - 1}")
+                head = _as_index(h[1])
+                if head is None or not 0 <= head < cfg.n_heads:
+                    raise ValueError(f"head {h[1]!r} out of range: layer {layer} has heads 0 .. {cfg.n_heads - 1}")
                 out.add((layer, head))
             if not out:
                 raise ValueError("heads is empty")
@@ -227,9 +244,10 @@ class HeadLens(Lens):
 
     def _check_layer(self, layer) -> int:
         n = self.load().model_.cfg.n_layers
-        if isinstance(layer, bool) or int(layer) != layer or not 0 <= int(layer) < n:
+        index = _as_index(layer)
+        if index is None or not 0 <= index < n:
             raise ValueError(f"unknown layer {layer!r}: the model has layers 0 .. {n - 1}")
-        return int(layer)
+        return index
 
     # ------------------------------------------------------------------ game
     def game(self, tokens, layers=None, *, heads=None, positions=None, answers=None, reference=None) -> Game:

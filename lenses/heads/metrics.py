@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import numpy as np
+
 METRICS = ("logprob", "logit_diff", "loss", "accuracy")
 
 
@@ -19,15 +21,20 @@ def target_positions(positions, seq: int) -> list[int]:
     ``None`` or ``"last"``: the last token; ``"all"``: every token after the first; an int or
     a sequence of ints (negative ones count from the end).
     """
-    if positions is None or positions == "last":
+    if positions is None or (isinstance(positions, str) and positions == "last"):
         return [seq - 1]
-    if positions == "all":
+    if isinstance(positions, str) and positions == "all":
         return list(range(1, seq))
-    items = [positions] if isinstance(positions, (int,)) else list(positions)
+    if isinstance(positions, str):
+        raise ValueError(f"positions must be ints, 'last' or 'all', got {positions!r}")
+    items = np.asarray(positions, dtype=object).reshape(-1).tolist()  # scalar, list, array or tensor
     out = []
     for p in items:
-        if int(p) != p:
+        if hasattr(p, "item"):
+            p = p.item()
+        if isinstance(p, (bool, str)) or not isinstance(p, (int, float)) or int(p) != p:
             raise ValueError(f"positions must be ints, 'last' or 'all', got {positions!r}")
+        p = int(p)
         q = int(p) + seq if p < 0 else int(p)
         if not 1 <= q < seq:
             raise ValueError(f"position {p} is not a predicted token of a {seq}-token prompt (use 1 .. {seq - 1})")

@@ -152,6 +152,15 @@ def test_keep_defaults_to_mostly_kept_for_big_games(tiny_model, tiny_tokens):
     (dict(heads=["L2H0"]), ValueError, "unknown layer 2: the model has layers 0 .. 1"),
     (dict(heads=[(0, 1)], layers=[0]), ValueError, "not both"),
     (dict(positions=[0]), ValueError, "not a predicted token"),
+    # not whole numbers: refused, never truncated or passed to int() unchecked
+    (dict(heads=[(0, 1.5)]), ValueError, "head 1.5 out of range: layer 0 has heads 0 .. 2"),
+    (dict(heads=[(0, True)]), ValueError, "head True out of range"),
+    (dict(heads=[("x", 1)]), ValueError, "unknown layer 'x': the model has layers 0 .. 1"),
+    (dict(layers=[0.5]), ValueError, "unknown layer 0.5"),
+    (dict(layers=["0"]), ValueError, "unknown layer '0'"),
+    (dict(positions="first"), ValueError, "positions must be ints, 'last' or 'all', got 'first'"),
+    (dict(positions=[2.5]), ValueError, "positions must be ints"),
+    (dict(positions=["x"]), ValueError, "positions must be ints"),
 ])
 def test_bad_players_and_positions_are_clear_errors(tiny_model, tiny_tokens, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -199,8 +208,11 @@ def test_bad_models_and_settings_are_clear_errors(tiny_model, tiny_tokens):
         HeadLens(torch.nn.Linear(3, 3)).game(tiny_tokens)
     with pytest.raises(ValueError, match="unknown ablation 'noise'; use one of zero, mean, resample"):
         HeadLens(tiny_model, ablation="noise")
-    with pytest.raises(ValueError, match="unknown value 'kl'"):
-        HeadLens(tiny_model, value="kl").game(tiny_tokens)
+    with pytest.raises(ValueError, match="unknown value 'kl'; use one of logprob, logit_diff, loss, accuracy"):
+        HeadLens(tiny_model, value="kl")  # when the lens is made, before any model is booted
+    for empty in ("", "   ", [], [""]):
+        with pytest.raises(ValueError, match="the prompts are empty"):
+            HeadLens(tiny_model).game(empty)
     with pytest.raises(ValueError, match="needs answers"):
         HeadLens(tiny_model, value="logit_diff").game(tiny_tokens)
     with pytest.raises(ValueError, match="token ids must lie in"):

@@ -74,3 +74,10 @@ def test_answer_ids_are_checked_before_any_forward(tiny_model, tiny_tokens):
 def test_keep_is_checked_when_the_lens_is_made(tiny_model, keep):
     with pytest.raises(ValueError, match=f"keep must be strictly between 0 and 1, got {float(keep)}"):
         HeadLens(tiny_model, keep=keep)
+
+
+def test_positions_as_an_array_are_read_like_a_list(tiny_model, tiny_tokens):
+    as_list = clean_value(tiny_model, tiny_tokens, value="logprob", positions=[3, -1])
+    assert clean_value(tiny_model, tiny_tokens, value="logprob", positions=np.array([3, -1])) == as_list
+    assert clean_value(tiny_model, tiny_tokens, value="logprob", positions=np.int64(3)) == \
+        clean_value(tiny_model, tiny_tokens, value="logprob", positions=3)

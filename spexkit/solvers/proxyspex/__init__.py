@@ -31,7 +31,7 @@ from ...interactions import Interactions
 from ...masks import uniform_masks
 from ...metrics import r2_score
 from ...trees import lightgbm_paths, paths_to_fourier  # noqa: F401  (used by benchmarks/proxyspex_oracle.py)
-from ...validation import check_budget, check_positive_int, check_probability, check_random_state
+from ...validation import check_budget, check_positive_int, check_probability, check_random_state, check_samples
 from .. import register
 from ..omp import Heredity, cv_path_length, omp_path  # noqa: F401
 from .booster import TUNING_GRID, default_booster_params, fit_booster, raw_holdout_r2, tune_booster
@@ -230,6 +230,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     >>> res.metadata["fits"], round(r2_score(values, res.predict(masks)), 3)
     (5, 1.0)
     """
+    masks, values = check_samples(masks, values)
     rng = check_random_state(seed)
     k = (ENSEMBLE_FITS if masks.shape[0] <= ENSEMBLE_MAX_SAMPLES else 1) if fits is None else \
         check_positive_int(fits, "fits")
