@@ -363,6 +363,22 @@ class Encoder:
         self.micro_batch = int(micro_batch)
         self.device = model_device(model)
 
+    @property
+    def window(self) -> int | None:
+        """The most tokens the encoder reads: its position embeddings or its tokenizer's limit,
+        whichever is smaller (beyond it, ``embed`` would cut the text)."""
+        sizes = [getattr(getattr(self.model, "config", None), "max_position_embeddings", None),
+                 getattr(self.tokenizer, "model_max_length", None)]
+        sizes = [s for s in sizes if isinstance(s, int) and 0 < s < 1_000_000]  # 1e30: "no limit"
+        return min(sizes) if sizes else None
+
+    def check_fits(self, text: str) -> None:
+        """Refuse a text longer than the window: its cut tail would get no attribution at all."""
+        n = len(self.tokenizer(text)["input_ids"])
+        if self.window is not None and n > self.window:
+            raise ValueError(f"the text is {n} tokens; the encoder reads at most {self.window}, so the parts "
+                             "past that would get no attribution: shorten the text or the template")
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         torch = _torch()
         out = []

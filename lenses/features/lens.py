@@ -372,6 +372,8 @@ class FeatureLens(Lens):
         def texts_of(masks):
             return [prefix + t + suffix for t in seg.render_many(masks)]
 
+        if isinstance(backend, Encoder):
+            backend.check_fits(prefix + seg.text + suffix)  # before any model call
         run = backend.embed if isinstance(backend, Encoder) else backend
         full = run([prefix + seg.text + suffix])[0]
         if not callable(value) and value == "output" and np.ndim(full) != 0:

@@ -183,6 +183,11 @@ def test_sentence_encoder_cosine():
     values = game(masks)
     assert values[0] == pytest.approx(1.0, abs=1e-5)
     assert values[0] > values[1] > values[2]
+    # A text past the encoder's window would be cut silently: refused, naming both lengths.
+    window = lens.backend_.window
+    assert window is not None and window <= 512
+    with pytest.raises(ValueError, match=rf"the text is \d+ tokens; the encoder reads at most {window}"):
+        lens.game("word " * (window + 10), template="{text}")
 
 
 @pytest.mark.parametrize("kwargs, call, message", [
