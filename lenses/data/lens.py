@@ -16,6 +16,7 @@ import pandas as pd
 from spexkit.game import Game
 from spexkit.identity import digest
 from spexkit.lens import Lens
+from spexkit.validation import check_positive_int
 
 from . import sources
 from .encoding import FeatureEncoder
@@ -188,7 +189,12 @@ class DataLens(Lens):
                                    self.classes_)
 
     def _columns(self, train) -> dict:
+        if not hasattr(train, "column_names") and not hasattr(train, "columns"):
+            raise TypeError("DataLens takes a Hugging Face datasets.Dataset or DatasetDict (or a data set's name), "
+                            f"or a pandas DataFrame; got {type(train).__name__}")
         have = list(getattr(train, "column_names", None) or getattr(train, "columns", []))
+        if len(train) == 0:
+            raise ValueError(f"the dataset has no rows (columns: {', '.join(map(str, have)) or 'none'})")
         if self.label_column not in have:
             raise ValueError(f"the dataset has no label column {self.label_column!r} (columns: "
                              f"{', '.join(map(str, have))}); pass label_column=...")
@@ -257,7 +263,10 @@ class DataLens(Lens):
     def group_examples(self, group: int, k: int = 5) -> pd.DataFrame:
         """The first ``k`` training rows of one group (player index)."""
         self.load()
-        rows = self.groups_.members(int(group))[: int(k)]
+        n = self.groups_.n_groups
+        if isinstance(group, bool) or not isinstance(group, (int, np.integer)) or not 0 <= group < n:
+            raise ValueError(f"unknown group {group!r}: the players are 0 .. {n - 1}")
+        rows = self.groups_.members(int(group))[: check_positive_int(k, "k")]
         return self.train_.iloc[rows]
 
     # ----------------------------------------------------------------- games
@@ -325,7 +334,7 @@ class DataLens(Lens):
         if self.test_ is None:
             return []
         cols = [self.label_column, *(([self.text_column_] if self.text_column_ else []) + list(self.feature_columns_ or []))]
-        held = self.test_ if k is None else sources.head(self.test_, int(k))
+        held = self.test_ if k is None else sources.head(self.test_, check_positive_int(k, "k"))
         return sources.to_frame(held, cols, what="the test split").to_dict("records")
 
     # ----------------------------------------------------------------- the real model

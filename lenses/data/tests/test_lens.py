@@ -162,6 +162,17 @@ def test_bad_input_fails_clearly(planted, planted_lens):
         DataLens(pd.DataFrame({"words": ["a", "b"], "label": [0, 1]}), groups=1).load()
     with pytest.raises(ValueError, match="removed groups must lie in"):
         planted_lens.retrain(removed=[16])
+    with pytest.raises(TypeError, match="DataLens takes a Hugging Face datasets.Dataset .* got list"):
+        DataLens([{"x": 1.0, "label": 0}, {"x": 2.0, "label": 1}]).load()
+    with pytest.raises(ValueError, match="the dataset has no rows \\(columns: text, label\\)"):
+        DataLens(pd.DataFrame({"text": pd.Series([], dtype=object), "label": pd.Series([], dtype=int)})).load()
+    with pytest.raises(ValueError, match="has missing values in rows \\[1\\]"):
+        DataLens(pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": [0, None, 1]})).load()
+    for bad in (16, -1, 2.0, "0"):
+        with pytest.raises(ValueError, match=f"unknown group {bad!r}: the players are 0 .. 15"):
+            planted_lens.group_examples(bad)
+    with pytest.raises(ValueError, match="k must be a positive int, got -2"):
+        planted_lens.group_examples(0, k=-2)
 
 
 def test_retrain_gives_the_model_the_value_comes_from(planted_lens, planted):
