@@ -14,6 +14,7 @@ import numpy as np
 from .execution import as_evaluator
 from .interactions import Interactions
 from .metrics import r2_score, sample_masks
+from .validation import check_masks
 
 __all__ = ["faithfulness", "greedy_removal_order", "top_k_removal"]
 
@@ -32,9 +33,17 @@ def faithfulness(result: Interactions, game, *, n_samples: int = 1000, distribut
     >>> faithfulness(game.truth, game, n_samples=200)
     1.0
     """
+    n_game = getattr(game, "n_players", None)
+    if n_game is None:
+        n_game = getattr(getattr(game, "game", None), "n_players", None)  # an Evaluator
+    if n_game is not None and n_game != result.n_players:
+        raise ValueError(f"the result has {result.n_players} players but the game has {n_game}: "
+                         "was it explained on another game?")
     if masks is None:
         k = getattr(game, "keep", 0.5) if keep is None else keep
         masks = sample_masks(result.n_players, n_samples, distribution=distribution, keep=k, seed=seed)
+    else:
+        masks = check_masks(masks, result.n_players)
     y = truth(masks) if truth is not None else as_evaluator(game)(masks)
     return r2_score(y, result.predict(masks))
 

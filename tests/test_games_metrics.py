@@ -39,8 +39,20 @@ def test_faithfulness_and_r2():
     assert evaluation.faithfulness(game.truth, game, n_samples=300) == pytest.approx(1.0)
     half = spexkit.Interactions(game.truth.terms[:3], game.truth.coefficients[:3], 30)
     r2 = evaluation.faithfulness(half, game, n_samples=300, distribution="few_removed")
-    assert r2 < 0.99
+    masks = metrics.sample_masks(30, 300, distribution="few_removed", seed=0)  # faithfulness's default seed
+    y = game.truth.predict(masks)
+    expected = 1 - ((y - half.predict(masks)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert r2 == pytest.approx(expected, abs=1e-12) and r2 < 0.99
     assert metrics.r2_score([1, 2, 3], [2, 2, 2]) == pytest.approx(0.0)
+
+
+def test_faithfulness_refuses_a_result_of_another_game():
+    game = planted_game(30, n_terms=6, max_degree=3, seed=2)
+    other = spexkit.Interactions([(0,)], [1.0], 29)
+    with pytest.raises(ValueError, match="the result has 29 players but the game has 30"):
+        evaluation.faithfulness(other, game)
+    with pytest.raises(ValueError, match="masks must have 30 columns"):
+        evaluation.faithfulness(game.truth, game, masks=np.ones((4, 29), bool))
 
 
 def test_few_removed_masks():
