@@ -97,6 +97,8 @@ def _drive(page, expect, lab: bs.Lab) -> None:
         segment = re.sub(r" \(\d+\)$", "", part)  # a repeated word is shown with its index: "what (19)"
         assert segment in prompt, f"top interaction {parts}: {segment!r} is not a segment of the prompt"
 
-    # The counterfactual check on the model, for the chosen interaction: two numbers.
-    bs.check_on_model(page, widget, expect)
+    # The counterfactual check on the model, for the chosen interaction: it removes exactly the
+    # interaction chosen (the top one) and shows two numbers.
+    names, predicted, actual = bs.check_on_model(page, widget, expect)
+    assert names.split(", ") == parts, f"the check removed {names!r}, the top interaction is {parts}"
     widget.locator(".widget-output img").first.scroll_into_view_if_needed()
