@@ -143,7 +143,7 @@ def test_same_seed_same_result():
     a, b, c = run(4), run(4), run(5)
     assert np.array_equal(asked[0], asked[1]) and not np.array_equal(asked[0], asked[2])
     assert a.terms == b.terms and np.array_equal(a.coefficients, b.coefficients)
-    assert a.terms == planted.truth.terms  # both seeds recover the truth; only the masks differ
+    assert a.terms == c.terms == planted.truth.terms  # both seeds recover the truth; only the masks differ
 
 
 def test_pruned_terms_do_not_cycle_until_max_rounds():
