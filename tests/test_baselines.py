@@ -229,3 +229,17 @@ def test_lime_matches_lime_on_the_same_rows():
     ref = json.loads(REFERENCE.read_text())["lime"]
     assert ref["max_abs_diff_vs_lime"] < 1e-8  # lime's LimeBase (Ridge, intercept not penalised)
     assert ref["lime_offset_change"] < 1e-8 and ref["ours_offset_change"] < 1e-8
+
+
+def test_lime_is_a_weighted_ridge_with_a_free_intercept_run_here():
+    """Our lime, run now on the reference case, against the closed form of what lime's LimeBase
+    fits on the same rows: weighted least squares with ``ridge`` on the slopes only."""
+    script = _reference_script()
+    masks, w, y, ridge, plain, shifted = script.lime_design(script.LIME_CASE)
+    X = masks.astype(np.float64)
+    mx, my = w @ X / w.sum(), w @ y / w.sum()  # a free intercept: centre on the weighted means
+    Xc, yc = X - mx, y - my
+    slopes = np.linalg.solve(Xc.T @ (w[:, None] * Xc) + ridge * np.eye(X.shape[1]), Xc.T @ (w * yc))
+    np.testing.assert_allclose(plain.shapley(), slopes, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(plain.predict(np.zeros((1, X.shape[1]), bool))[0], my - mx @ slopes, atol=1e-9)
+    np.testing.assert_allclose(shifted.shapley(), plain.shapley(), atol=1e-9)  # a constant moves the intercept only

@@ -190,12 +190,25 @@ def test_shapiq_plots_take_our_values(shapiq):
 
     res = spexkit.Interactions([(), (0, 3), (1,), (2, 5, 7)], [0.5, 2.0, -1.0, 0.25], n_players=8,
                                basis="mobius", labels=list("abcdefgh"))
+    from matplotlib.text import Text
+
     names = np.array(res.labels)
+
+    def drawn(plot) -> set[str]:
+        """Every text of the figures ``plot`` draws: the numbers and names it shows."""
+        plt.close("all")
+        plot()
+        return {t.get_text() for n in plt.get_fignums() for t in plt.figure(n).findobj(Text)}
+
     try:
-        res.to_shapiq("k-SII", 2).plot_force(show=False, feature_names=names)
-        res.to_shapiq("SII", 2).plot_network(show=False, feature_names=res.labels)
-        res.to_shapiq("Moebius").plot_upset(show=False, feature_names=res.labels)
-        shapiq.bar_plot([res.to_shapiq("SV")], show=False, feature_names=names)
+        force = drawn(lambda: res.to_shapiq("k-SII", 2).plot_force(show=False, feature_names=names))
+        assert {"base value", "0.5", "1.75", "a. x d."} <= force, force  # f(∅) = 0.5, f(N) = 1.75, the pair (a, d)
+        network = drawn(lambda: res.to_shapiq("SII", 2).plot_network(show=False, feature_names=res.labels))
+        assert set("abcdefgh") <= network, network
+        upset = drawn(lambda: res.to_shapiq("Moebius").plot_upset(show=False, feature_names=res.labels))
+        assert {"2.00", "-1.00", "0.25", "0.50"} <= upset, upset  # our Möbius coefficients
+        bars = drawn(lambda: shapiq.bar_plot([res.to_shapiq("SV")], show=False, feature_names=names))
+        assert {"+1", "\u22121", "+0.08", "a.", "d."} <= bars, bars  # Shapley values 1, -1 and 1/12
     finally:
         plt.close("all")
 
