@@ -184,11 +184,13 @@ def test_kill_and_resume(tmp_path):
     cache = str(tmp_path / "resume.sqlite")
     script = tmp_path / "run.py"
     script.write_text(RESUME_SCRIPT.format(tests=os.path.join(ROOT, "tests"), cache=cache))
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # 32 batches of 32 masks, 50 ms each: kill about half-way.
-    deadline = time.time() + 60
+    # 32 batches of 32 masks; the 11th call waits for a file that never comes, so the kill lands
+    # after exactly 10 batches are stored, however loaded the machine is.
+    env = dict(os.environ, SPEXKIT_TEST_HOLD_AFTER="10", SPEXKIT_TEST_HOLD_FILE=str(tmp_path / "never"))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.time() + 300
     done = 0
-    while time.time() < deadline:
+    while time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
         if os.path.exists(cache):
             try:
@@ -198,11 +200,12 @@ def test_kill_and_resume(tmp_path):
                 continue
             if done >= 320:
                 break
+    assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # still held, not finished or crashed
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with EvaluationCache(cache, "slow", 10) as c:
         finished = len(c)
-    assert 0 < finished < 1024 and finished % 32 == 0
+    assert finished == 320
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     import json
 
