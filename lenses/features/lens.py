@@ -312,7 +312,7 @@ class FeatureLens(Lens):
         scored = value in ("logprob", "logit_prob")
         ans = lm.encode(answer) if scored and answer is not None else []
         if scored and answer is not None and not ans:
-            raise ValueError("answer is empty")
+            raise ValueError(f"answer {answer!r} is empty: it has no tokens")
         # Checked before any model call: the full prompt plus the answer it reads must fit.
         needed = extra["full_tokens"] + (max(len(ans), int(self.answer_tokens)) if scored else 0)
         if lm.window is not None and needed > lm.window:
@@ -340,7 +340,8 @@ class FeatureLens(Lens):
         elif value == "margin":
             words = labels if labels is not None else self.labels
             if words is None or len(words) != 2:
-                raise ValueError("value='margin' needs two label words: labels=('positive', 'negative')")
+                raise ValueError(f"value='margin' needs two label words, e.g. labels=('positive', 'negative'); "
+                                 f"got {words!r}")
             space = not (prefix + lead + seg.text + suffix)[-1:].isspace()
             ids = [self._label_token(lm, w, space) for w in words]
             if ids[0] == ids[1]:

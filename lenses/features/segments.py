@@ -179,6 +179,12 @@ def segment(text, segmentation="words", *, fixed: Sequence[str] | None = None, t
             spans = spans_of_substrings(text, found, "segments")
         else:
             spans = [(int(a), int(b)) for a, b in found]
+            bad = next(((a, b) for a, b in spans if not 0 <= a < b <= len(text)), None)
+            if bad is not None:
+                raise ValueError(f"the segmenter returned span {bad}, outside the text (0 .. {len(text)}) or empty; "
+                                 "spans are (start, end) character offsets with start < end")
+            if any(a1 < a0 for (a0, _), (a1, _) in zip(spans, spans[1:])):
+                raise ValueError("the segmenter's spans must be in text order")
     else:
         spans = spans_of_substrings(text, list(segmentation), "segments")
     for (a0, b0), (a1, b1) in zip(spans, spans[1:]):

@@ -91,7 +91,7 @@ def choose_group_bits(n_delays: int, budget: int, n_groups: int = DEFAULT_GROUPS
     """
     total = budget // n_delays
     if total < 2:
-        raise ValueError
+        raise ValueError(f"a budget of {budget} with {n_delays} delays leaves {total} bin(s); one group needs 2")
     groups = min(n_groups, total // 2)
     b = int(np.floor(np.log2(total / groups)))
     bits = [b] * groups

@@ -136,8 +136,12 @@ def test_a_hub_name_goes_through_load_dataset(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", lambda name: asked.append(name) or local)
     lens = DataLens("someone/iris", groups=15, value="logprob").load()
     assert asked == ["someone/iris"] and lens.X_.shape == (145, 4) and len(lens.test_examples()) == 5
-    value = lens.game(lens.test_examples()[0]).value_of()
-    assert -10.0 <= value <= 0.0  # a log-probability
+    example = lens.test_examples()[0]
+    value = lens.game(example).value_of()
+    # The same number read off the model retrained on everything, outside the game:
+    model = lens.retrain([])
+    own = model.predict_log_proba(lens.encoder_.transform(pd.DataFrame([example])))[0]
+    assert value == pytest.approx(max(own[lens.classes_.index(example["label"])], -10.0), abs=1e-9)
 
 
 def test_bad_input_fails_clearly(planted, planted_lens):

@@ -196,7 +196,7 @@ def test_sentence_encoder_cosine():
     ({"masking": "zero"}, None, "unknown masking"),
     ({"keep": 1.0}, None, "keep must be strictly between 0 and 1, got 1.0"),  # before any model call
     ({"keep": 0}, None, "keep must be strictly between 0 and 1, got 0.0"),
-    ({"value": "margin"}, {"text": TEXT}, "two label words"),
+    ({"value": "margin"}, {"text": TEXT}, "two label words, e.g. .*; got None"),
     ({"value": "cosine", "model": "tiny"}, {"text": TEXT}, "does not fit"),
     ({}, {"text": TEXT, "template": "no slot"}, "exactly once"),
     ({}, {"text": ""}, "empty"),

@@ -49,6 +49,9 @@ def test_fixed_parts_are_never_players():
     ("a good film", {"segmentation": ["good", "a"]}, "does not occur"),
     ("a good film", {"segmentation": "paragraphs"}, "unknown segmentation"),
     ("a good film", {"masking": "blur"}, "unknown masking"),
+    ("a good film", {"segmentation": lambda t: [(0, 1), (2, 40)]}, r"span \(2, 40\), outside the text \(0 .. 11\)"),
+    ("a good film", {"segmentation": lambda t: [(0, 1), (3, 3)]}, r"span \(3, 3\).* or empty"),
+    ("a good film", {"segmentation": lambda t: [(7, 11), (0, 1)]}, "in text order"),
 ])
 def test_bad_input_is_a_clear_error(text, kwargs, message):
     with pytest.raises(ValueError, match=message):
