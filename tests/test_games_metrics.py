@@ -55,6 +55,18 @@ def test_faithfulness_refuses_a_result_of_another_game():
         evaluation.faithfulness(game.truth, game, masks=np.ones((4, 29), bool))
 
 
+def test_sample_masks_follow_their_distribution():
+    m = metrics.sample_masks(200, 4000, keep=0.3, seed=0)
+    assert m.shape == (4000, 200) and abs(m.mean() - 0.3) < 0.005  # SE of the mean is 0.0005
+    few = metrics.sample_masks(200, 4000, distribution="few_removed", seed=0)
+    removed = (~few).sum(1)
+    assert removed.min() == 1 and removed.max() == 20  # default: 1 .. n // 10, each size drawn
+    assert set(np.unique(removed)) == set(range(1, 21))
+    assert (~metrics.sample_masks(200, 50, distribution="few_removed", max_removed=3, seed=1)).sum(1).max() <= 3
+    with pytest.raises(ValueError, match="unknown distribution 'gaussian'"):
+        metrics.sample_masks(5, 2, distribution="gaussian")
+
+
 def test_few_removed_masks():
     masks = metrics.sample_masks(40, 500, distribution="few_removed", max_removed=3, seed=0)
     removed = (~masks).sum(1)
