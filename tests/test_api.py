@@ -63,9 +63,16 @@ def test_each_method_names_its_smallest_budget_before_any_call(method, budget, m
 
 def test_a_solver_called_directly_refuses_a_fractional_budget():
     from spexkit.solvers.baselines import lime
+    from spexkit.solvers.exact import exact
+    from spexkit.solvers.spex import spex
 
+    game = spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=4)
     with pytest.raises(TypeError, match="lime's budget must be an int or None, got float 20.5"):
-        lime(spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=4), budget=20.5)
+        lime(game, budget=20.5)
+    with pytest.raises(TypeError, match="spex's budget must be an int or None, got float 700.5"):
+        spex(game, budget=700.5)
+    with pytest.raises(TypeError, match="exact's budget must be an int or None, got str 'x'"):
+        exact(game, budget="x")
 
 
 def test_kernelshap_names_its_player_minimum():

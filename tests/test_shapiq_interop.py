@@ -200,15 +200,20 @@ def test_shapiq_plots_take_our_values(shapiq):
         plot()
         return {t.get_text() for n in plt.get_fignums() for t in plt.figure(n).findobj(Text)}
 
+    # The exact texts are shapiq 1.4.1's (what the extra installs on Python 3.11); a later shapiq
+    # may format them otherwise, so there only the players' names are checked.
+    exact = shapiq.__version__ == "1.4.1"
     try:
         force = drawn(lambda: res.to_shapiq("k-SII", 2).plot_force(show=False, feature_names=names))
-        assert {"base value", "0.5", "1.75", "a. x d."} <= force, force  # f(∅) = 0.5, f(N) = 1.75, the pair (a, d)
         network = drawn(lambda: res.to_shapiq("SII", 2).plot_network(show=False, feature_names=res.labels))
-        assert set("abcdefgh") <= network, network
         upset = drawn(lambda: res.to_shapiq("Moebius").plot_upset(show=False, feature_names=res.labels))
-        assert {"2.00", "-1.00", "0.25", "0.50"} <= upset, upset  # our Möbius coefficients
         bars = drawn(lambda: shapiq.bar_plot([res.to_shapiq("SV")], show=False, feature_names=names))
-        assert {"+1", "\u22121", "+0.08", "a.", "d."} <= bars, bars  # Shapley values 1, -1 and 1/12
+        assert set("abcdefgh") <= network and set("abcdefgh") <= upset, (network, upset)
+        assert any("a" in t and "d" in t for t in force) and any(t.startswith("d") for t in bars), (force, bars)
+        if exact:
+            assert {"base value", "0.5", "1.75", "a. x d."} <= force, force  # f(∅) = 0.5, f(N) = 1.75, the pair (a, d)
+            assert {"2.00", "-1.00", "0.25", "0.50"} <= upset, upset  # our Möbius coefficients
+            assert {"+1", "\u22121", "+0.08", "a.", "d."} <= bars, bars  # Shapley values 1, -1 and 1/12
     finally:
         plt.close("all")
 

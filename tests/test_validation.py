@@ -88,6 +88,10 @@ def _nan_cases():
     ]
 
 
+def test_every_nan_case_is_parametrised():
+    assert len(_nan_cases()) == 10  # the test below runs cases 0 .. 9
+
+
 @pytest.mark.parametrize("case", range(10))
 def test_functions_on_samples_refuse_nan_and_non_binary_masks(case):
     name, call, message = _nan_cases()[case]

@@ -193,7 +193,7 @@ class DataLens(Lens):
             raise TypeError("DataLens takes a Hugging Face datasets.Dataset or DatasetDict (or a data set's name), "
                             f"or a pandas DataFrame; got {type(train).__name__}")
         have = list(getattr(train, "column_names", None) or getattr(train, "columns", []))
-        if len(train) == 0:
+        if hasattr(train, "__len__") and len(train) == 0:
             raise ValueError(f"the dataset has no rows (columns: {', '.join(map(str, have)) or 'none'})")
         if self.label_column not in have:
             raise ValueError(f"the dataset has no label column {self.label_column!r} (columns: "
@@ -262,11 +262,12 @@ class DataLens(Lens):
 
     def group_examples(self, group: int, k: int = 5) -> pd.DataFrame:
         """The first ``k`` training rows of one group (player index)."""
+        k = check_positive_int(k, "k")
         self.load()
         n = self.groups_.n_groups
         if isinstance(group, bool) or not isinstance(group, (int, np.integer)) or not 0 <= group < n:
             raise ValueError(f"unknown group {group!r}: the players are 0 .. {n - 1}")
-        rows = self.groups_.members(int(group))[: check_positive_int(k, "k")]
+        rows = self.groups_.members(int(group))[:k]
         return self.train_.iloc[rows]
 
     # ----------------------------------------------------------------- games
@@ -330,11 +331,12 @@ class DataLens(Lens):
 
     def test_examples(self, k: int | None = None) -> list[dict]:
         """Held-out rows offered as test examples (from a ``DatasetDict``'s test split)."""
+        k = None if k is None else check_positive_int(k, "k")
         self.load()
         if self.test_ is None:
             return []
         cols = [self.label_column, *(([self.text_column_] if self.text_column_ else []) + list(self.feature_columns_ or []))]
-        held = self.test_ if k is None else sources.head(self.test_, check_positive_int(k, "k"))
+        held = self.test_ if k is None else sources.head(self.test_, k)
         return sources.to_frame(held, cols, what="the test split").to_dict("records")
 
     # ----------------------------------------------------------------- the real model

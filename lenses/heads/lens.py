@@ -14,7 +14,7 @@ from spexkit.lens import Lens, renamed_keyword
 from spexkit.validation import check_positive_int, check_probability
 
 from .ablation import ablated_logits, mlp_hook_name, check_ablation, check_hooked_model, replacements
-from .metrics import METRICS, check_answers, get_metric
+from .metrics import METRICS, check_answers, get_metric, target_positions
 
 _LABEL = re.compile(r"^L(\d+)(?:H(\d+)|(MLP))$")
 
@@ -46,7 +46,7 @@ def _as_index(x) -> int | None:
         return None
     try:
         i = int(x)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return i if i == x else None
 
@@ -149,10 +149,10 @@ class HeadLens(Lens):
     def _tokens(self, tokens):
         import torch
 
-        model = self.load().model_
         if (isinstance(tokens, str) and not tokens.strip()) or (isinstance(tokens, (list, tuple)) and (
                 not tokens or any(isinstance(t, str) and not t.strip() for t in tokens))):
             raise ValueError(f"the prompts are empty ({tokens!r}): give one or more prompts of at least 2 tokens")
+        model = self.load().model_  # after the checks that need no model
         if isinstance(tokens, str) or (isinstance(tokens, (list, tuple)) and tokens and isinstance(tokens[0], str)):
             texts = [tokens] if isinstance(tokens, str) else list(tokens)
             lengths = {int(model.to_tokens(t).shape[1]) for t in texts}
@@ -325,7 +325,8 @@ class HeadLens(Lens):
 
         keep_p = self.keep if self.keep is not None else (0.9 if len(players) > 32 else 0.5)
         settings = repr((self.ablation, self.value if isinstance(self.value, str) else
-                         getattr(self.value, "__qualname__", repr(self.value)), positions, answer_ids,
+                         getattr(self.value, "__qualname__", repr(self.value)), target_positions(positions, seq),
+                         answer_ids,
                          self.seed, players))
         h = hashlib.blake2b(digest_size=16)
         for part in (toks, ref):

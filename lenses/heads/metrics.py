@@ -27,12 +27,14 @@ def target_positions(positions, seq: int) -> list[int]:
         return list(range(1, seq))
     if isinstance(positions, str):
         raise ValueError(f"positions must be ints, 'last' or 'all', got {positions!r}")
-    items = np.asarray(positions, dtype=object).reshape(-1).tolist()  # scalar, list, array or tensor
+    if hasattr(positions, "detach"):  # a torch tensor, on any device
+        positions = positions.detach().cpu().tolist()
+    items = np.asarray(positions, dtype=object).reshape(-1).tolist()  # scalar, list or array
     out = []
     for p in items:
         if hasattr(p, "item"):
             p = p.item()
-        if isinstance(p, (bool, str)) or not isinstance(p, (int, float)) or int(p) != p:
+        if isinstance(p, (bool, str)) or not isinstance(p, (int, float)) or not np.isfinite(p) or int(p) != p:
             raise ValueError(f"positions must be ints, 'last' or 'all', got {positions!r}")
         p = int(p)
         q = int(p) + seq if p < 0 else int(p)
@@ -115,8 +117,15 @@ def _token_id(x, to_token: Callable[[str], int] | None, d_vocab: int | None) -> 
     if isinstance(x, str):
         if to_token is None:
             raise TypeError(f"answer {x!r} is a string, but no tokenizer was given to read it")
-        return to_token(x)
-    if isinstance(x, bool) or int(x) != x:
+        i = to_token(x)
+        if d_vocab is not None and not 0 <= i < d_vocab:  # a tokenizer larger than the model's vocabulary
+            raise ValueError(f"answer {x!r} is token id {i}, outside the model's vocabulary (0 .. {d_vocab - 1})")
+        return i
+    try:
+        whole = not isinstance(x, bool) and int(x) == x
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole:
         raise TypeError(f"answers must be token ids (ints) or one-token strings, got {x!r}")
     if d_vocab is not None and not 0 <= int(x) < d_vocab:
         raise ValueError(f"answer token id {int(x)} is outside the vocabulary (0 .. {d_vocab - 1})")

@@ -42,7 +42,8 @@ from .spex import queries_for, spex
 
 DEFAULT_BUDGET = 2000
 EXACT_MAX_PLAYERS = 12
-#: below this (and short of all 2^n masks) the proxy's 5-fold cross-validation has too few samples
+#: below this (and short of all 2^n masks) the proxy's cross-validation (4 folds, 2 samples a fold
+#: at least) has too few samples to tell models apart
 AUTO_MIN_BUDGET = 10
 #: SPEX's masks keep each part with probability 1/2; the fallback to SPEX is for games whose
 #: ``keep`` is within this of 1/2 (for a prompt at keep 0.8 its masks are off the distribution

@@ -17,7 +17,7 @@ from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..cache import pack_masks
 from ..masks import all_masks, bit_patterns, masks_with_sizes, uniform_masks
-from ..validation import check_budget, check_probability, check_random_state
+from ..validation import check_budget, check_positive_int, check_probability, check_random_state
 from . import register, warn_ignored_keep
 
 MAX_LASSO_FEATURES = 200_000
@@ -55,9 +55,10 @@ def lasso(game, budget: int | None = None, max_degree: int | None = None, seed=N
     d = 2 if max_degree is None else int(max_degree)
     if basis not in ("fourier", "mobius"):
         raise ValueError(f"basis must be 'fourier' or 'mobius', got {basis!r}")
+    cv_folds = check_positive_int(cv_folds, "cv_folds")
+    budget = 2000 if budget is None else check_budget(budget, minimum=cv_folds, name="lasso's budget")
     terms = _all_terms(n, d)
     rng = check_random_state(seed)
-    budget = 2000 if budget is None else check_budget(budget, minimum=cv_folds, name="lasso's budget")
     p = check_probability(ev.game.keep if keep is None else keep, "keep")
     t0 = time.perf_counter()
     masks = uniform_masks(n, budget, keep=p, seed=rng)

@@ -10,6 +10,7 @@ from .. import transforms
 from ..execution import as_evaluator
 from ..masks import all_masks
 from ..interactions import Interactions
+from ..validation import check_budget
 from . import register, warn_ignored_keep
 
 MAX_PLAYERS = transforms.MAX_EXACT_PLAYERS
@@ -45,6 +46,7 @@ def exact(game, budget: int | None = None, max_degree: int | None = None, seed=N
         )
     if basis not in ("fourier", "mobius"):
         raise ValueError(f"basis must be 'fourier' or 'mobius', got {basis!r}")
+    budget = check_budget(budget, name="exact's budget")
     if budget is not None and budget < (1 << n):
         raise ValueError(f"method='exact' needs 2^{n} = {1 << n} queries, but budget={budget}")
     t0 = time.perf_counter()

@@ -40,7 +40,7 @@ from .. import terms as _terms
 from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..transforms import fwht
-from ..validation import check_random_state
+from ..validation import check_budget, check_random_state
 from . import register, warn_ignored_keep
 from .bch import BCHCode
 
@@ -105,6 +105,7 @@ def make_design(n_players: int, budget: int | None, max_degree: int, seed=None,
                 n_groups: int = DEFAULT_GROUPS) -> SpexDesign:
     """Choose b per group and the BCH code from the budget; raise a clear error if too small."""
     rng = check_random_state(seed)
+    budget = check_budget(budget, name="spex's budget")
     code = BCHCode(n_players, max_degree)
     n_delays = 1 + code.n_checks
     if budget is None:

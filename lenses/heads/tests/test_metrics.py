@@ -81,3 +81,21 @@ def test_positions_as_an_array_are_read_like_a_list(tiny_model, tiny_tokens):
     assert clean_value(tiny_model, tiny_tokens, value="logprob", positions=np.array([3, -1])) == as_list
     assert clean_value(tiny_model, tiny_tokens, value="logprob", positions=np.int64(3)) == \
         clean_value(tiny_model, tiny_tokens, value="logprob", positions=3)
+
+
+def test_positions_as_a_tensor_and_non_finite_positions():
+    from lenses.heads.metrics import target_positions
+
+    assert target_positions(torch.tensor([3, -1]), 10) == [3, 9]
+    for bad in (float("inf"), float("nan"), [float("inf")]):
+        with pytest.raises(ValueError, match="positions must be ints"):
+            target_positions(bad, 10)
+
+
+def test_a_string_answer_past_the_model_vocabulary_is_refused():
+    from lenses.heads.metrics import check_answers
+
+    with pytest.raises(ValueError, match=r"answer ' Mary' is token id 5000, outside the model's vocabulary \(0 .. 63\)"):
+        check_answers((" Mary", 1), 1, to_token=lambda s: 5000, d_vocab=64)
+    with pytest.raises(TypeError, match="got inf"):
+        check_answers((float("inf"), 1), 1, d_vocab=64)
