@@ -26,7 +26,7 @@ def test_lds_is_spearman_and_handles_constants():
     assert linear_datamodeling_score(res, masks, [3.0, 2.0, 1.0, 0.0]) == pytest.approx(-1.0)
     assert linear_datamodeling_score(res, masks, [1.0, 1.0, 1.0, 1.0]) == 0.0
     assert linear_datamodeling_score(lambda m: m.sum(1) * 1.0, masks, [0.0, 1.0, 1.0, 2.0]) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="differ in shape"):
+    with pytest.raises(ValueError, match=r"need one value per mask, shape \(4,\); got values of shape \(2,\)"):
         linear_datamodeling_score(res, masks, [1.0, 2.0])
 
 
