@@ -14,7 +14,7 @@ from spexkit.lens import Lens, renamed_keyword
 from spexkit.validation import check_positive_int, check_probability
 
 from .ablation import ablated_logits, mlp_hook_name, check_ablation, check_hooked_model, replacements
-from .metrics import METRICS, check_answers, get_metric, target_positions
+from .metrics import METRICS, _as_index, check_answers, get_metric, target_positions
 
 _LABEL = re.compile(r"^L(\d+)(?:H(\d+)|(MLP))$")
 
@@ -38,17 +38,6 @@ def head_label(layer: int, head) -> str:
 def _player_order(player) -> tuple:
     layer, unit = player
     return (layer, 1, 0) if unit == MLP else (layer, 0, unit)
-
-
-def _as_index(x) -> int | None:
-    """``x`` as an int when it is a whole number (not a bool, not 2.5, not "2"), else None."""
-    if isinstance(x, (bool, np.bool_, str)):
-        return None
-    try:
-        i = int(x)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return i if i == x else None
 
 
 class HeadLens(Lens):

@@ -15,6 +15,17 @@ import numpy as np
 METRICS = ("logprob", "logit_diff", "loss", "accuracy")
 
 
+def _as_index(x) -> int | None:
+    """``x`` as an int when it is a whole number (not a bool, not 2.5, not "2"), else None."""
+    if isinstance(x, (bool, np.bool_, str)):
+        return None
+    try:
+        i = int(x)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return i if i == x else None
+
+
 def target_positions(positions, seq: int) -> list[int]:
     """Indices p of the tokens a metric predicts (each read from the logits at p - 1).
 
@@ -32,11 +43,9 @@ def target_positions(positions, seq: int) -> list[int]:
     items = np.asarray(positions, dtype=object).reshape(-1).tolist()  # scalar, list or array
     out = []
     for p in items:
-        if hasattr(p, "item"):
-            p = p.item()
-        if isinstance(p, (bool, str)) or not isinstance(p, (int, float)) or not np.isfinite(p) or int(p) != p:
+        p = _as_index(p.item() if hasattr(p, "item") else p)
+        if p is None:
             raise ValueError(f"positions must be ints, 'last' or 'all', got {positions!r}")
-        p = int(p)
         q = int(p) + seq if p < 0 else int(p)
         if not 1 <= q < seq:
             raise ValueError(f"position {p} is not a predicted token of a {seq}-token prompt (use 1 .. {seq - 1})")
@@ -121,11 +130,7 @@ def _token_id(x, to_token: Callable[[str], int] | None, d_vocab: int | None) -> 
         if d_vocab is not None and not 0 <= i < d_vocab:  # a tokenizer larger than the model's vocabulary
             raise ValueError(f"answer {x!r} is token id {i}, outside the model's vocabulary (0 .. {d_vocab - 1})")
         return i
-    try:
-        whole = not isinstance(x, bool) and int(x) == x
-    except (TypeError, ValueError, OverflowError):
-        whole = False
-    if not whole:
+    if _as_index(x) is None:
         raise TypeError(f"answers must be token ids (ints) or one-token strings, got {x!r}")
     if d_vocab is not None and not 0 <= int(x) < d_vocab:
         raise ValueError(f"answer token id {int(x)} is outside the vocabulary (0 .. {d_vocab - 1})")
