@@ -10,7 +10,7 @@ import numpy as np
 from . import indices as _indices
 from . import terms as _terms
 from . import transforms as _transforms
-from .validation import check_labels, check_masks, check_n_players
+from .validation import check_labels, check_masks, check_n_players, first_non_finite
 
 EXPANSION_BASES = ("fourier", "mobius")
 _JSON_FORMAT = "spexkit.interactions"
@@ -62,8 +62,8 @@ class Interactions:
         coef = np.asarray(coefficients, dtype=np.float64).reshape(-1)
         if coef.shape[0] != idx.shape[0]:
             raise ValueError(f"got {idx.shape[0]} terms but {coef.shape[0]} coefficients")
-        if not np.isfinite(coef).all():
-            bad = int(np.flatnonzero(~np.isfinite(coef))[0])
+        bad = first_non_finite(coef)
+        if bad is not None:
             raise ValueError(f"coefficients must be finite; coefficient {bad} is {coef[bad]}")
         self._idx, self.coefficients = _terms.aggregate(idx, coef, n)
         self.n_players = n

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .masks import masks_with_sizes, uniform_masks
-from .validation import check_random_state
+from .validation import check_random_state, first_non_finite
 
 _EVALUATING = ("faithfulness", "top_k_removal")
 
@@ -37,8 +37,8 @@ def r2_score(y_true, y_pred) -> float:
     if y.shape != g.shape or y.ndim != 1:
         raise ValueError(f"y_true and y_pred must be 1-D of equal length, got {y.shape} and {g.shape}")
     for name, arr in (("y_true", y), ("y_pred", g)):
-        if not np.isfinite(arr).all():
-            i = int(np.flatnonzero(~np.isfinite(arr))[0])
+        i = first_non_finite(arr)
+        if i is not None:
             raise ValueError(f"{name} must be finite; entry {i} (of {arr.size}) is {arr[i]}")
     return float(_sk_r2_score(y, g))
 

@@ -16,6 +16,12 @@ class NonFiniteValueError(ValueError):
     """The value function returned NaN or an infinity."""
 
 
+def first_non_finite(arr: np.ndarray) -> int | None:
+    """Flat index of the first NaN or infinite entry of ``arr``, or None when all are finite."""
+    bad = np.flatnonzero(~np.isfinite(arr))
+    return int(bad[0]) if bad.size else None
+
+
 def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:
     """Turn ``seed`` (None, int or Generator) into a ``numpy.random.Generator``.
 
@@ -168,9 +174,8 @@ def check_samples(masks, values, n_players: int | None = None, *,
         raise TypeError(f"{name} must be numbers, got {type(values).__name__}") from exc
     if vals.shape != (masks.shape[0],):
         raise ValueError(f"need one value per mask, shape ({masks.shape[0]},); got {name} of shape {vals.shape}")
-    bad = ~np.isfinite(vals)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    i = first_non_finite(vals)
+    if i is not None:
         raise ValueError(f"{name} must be finite; value {i} (of {vals.size}) is {vals[i]}")
     return masks, vals
 

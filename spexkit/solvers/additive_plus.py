@@ -39,7 +39,7 @@ import numpy as np
 from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..masks import uniform_masks
-from ..validation import check_budget, check_positive_int, check_probability, check_random_state, check_samples
+from ..validation import check_budget, check_positive_int, check_probability, check_random_state, check_samples, first_non_finite
 from . import register
 
 CANDIDATES = ("additive", "rescaled", "sparse", "focused", "trees")
@@ -124,8 +124,9 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
     if single_values.shape != (n + 1,):
         raise ValueError(f"single_values must hold the full set and the {n} single removals: shape ({n + 1},), "
                          f"got {single_values.shape}")
-    if not np.isfinite(single_values).all():
-        raise ValueError(f"single_values must be finite, got {single_values[~np.isfinite(single_values)][0]}")
+    bad = first_non_finite(single_values)
+    if bad is not None:
+        raise ValueError(f"single_values must be finite, got {single_values[bad]}")
     if masks.shape[0] < 2 * cv_folds:
         raise ValueError(f"need at least {2 * cv_folds} random masks with one value each, got "
                          f"{masks.shape[0]} masks and {values.shape[0]} values")
