@@ -88,6 +88,46 @@ def test_auto_takes_additive_plus_for_games_near_the_full_set():
     assert spexkit.explain(far, method="auto", budget=300, seed=0).metadata["auto"]["chosen"] != "additive_plus"
 
 
+def test_auto_buys_the_single_removals_when_main_effects_dominate():
+    # The planted hierarchical Möbius class of benchmarks/real_games.py at 300 calls and keep 1/2:
+    # at the stage of 150 masks every fit chose the linear model, which explains a good share;
+    # the rest of the budget buys the 101 single removals and 49 random masks (additive_plus's
+    # design), more faithful than 150 more random masks.
+    from spexkit.masks import uniform_masks
+    from spexkit.metrics import r2_score
+    from spexkit.planted import planted_game
+    from spexkit.solvers.auto import SINGLES_MIN_LINEAR_R2, auto
+
+    game = planted_game(100, 30, 4, basis="mobius", hierarchical=True, seed=7)
+    res = auto(game, budget=300, max_degree=4, seed=0)
+    without = auto(game, budget=300, max_degree=4, seed=0, singles=False)
+    stages = res.metadata["auto"]["stages"]
+    assert res.metadata["auto"]["chosen"] == "additive_plus" and res.metadata["queries"] == 300
+    assert [s["method"] for s in stages] == ["proxyspex", "proxyspex", "additive_plus"]
+    assert stages[1]["samples"] == 150 and stages[1]["selection"] == "linear"
+    assert stages[1]["cv_r2"] >= SINGLES_MIN_LINEAR_R2 and stages[1]["decision"].startswith("main effects")
+    assert res.metadata["auto"]["estimated_r2"] == stages[2]["cv_r2"] == res.metadata["cv_r2"]
+    assert without.metadata["auto"]["chosen"] == "proxyspex" and without.metadata["queries"] == 300
+    test = uniform_masks(100, 1000, keep=0.5, seed=3)
+    truth = game.noiseless(test)
+    assert r2_score(truth, res.predict(test)) > r2_score(truth, without.predict(test)) + 0.05
+
+
+def test_auto_keeps_random_masks_when_the_linear_fit_is_poor():
+    # Planted parities at 300 calls: the stage of 150 masks chose the linear model only because
+    # nothing else fits yet (cross-validated R² about 0.1); the interactions need the random
+    # masks, so auto does not buy the single removals.
+    from spexkit.planted import planted_game
+    from spexkit.solvers.auto import SINGLES_MIN_LINEAR_R2, auto
+
+    game = planted_game(100, 15, 3, basis="fourier", seed=0)
+    res = auto(game, budget=300, max_degree=3, seed=1)
+    stages = res.metadata["auto"]["stages"]
+    assert stages[1]["samples"] == 150 and stages[1]["selection"] == "linear"
+    assert stages[1]["cv_r2"] < SINGLES_MIN_LINEAR_R2
+    assert res.metadata["auto"]["chosen"] == "proxyspex" and stages[-1]["samples"] == 300
+
+
 def test_cached_values_do_not_stretch_the_budget(tmp_path):
     """Regression: with a cache, paid queries undercount the masks used; the design must still
     hold exactly ``budget`` distinct masks (the second run reuses them all)."""
