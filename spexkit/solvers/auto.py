@@ -17,9 +17,9 @@ cross-validation says they pay. Otherwise:
    samples and refit; the fit on all samples is returned;
 4. except when, at a stage after the first that still leaves room for them, the proxy chose
    its linear model and that model explains a good share (cross-validated R² >= 0.25): main
-   effects carry the game at this budget, and the rest buys the n single removals and random masks, fitted as
-   ``additive_plus`` does (its candidates include ProxySPEX on every sample). ``singles=False``
-   keeps to random masks.
+   effects carry the game at this budget, and the rest buys the n single removals and random
+   masks, fitted as ``additive_plus`` does (its candidates include ProxySPEX on every
+   sample). ``singles=False`` keeps to random masks.
 
 Each ProxySPEX fit also considers the sparse linear model and, when the trees' selection is
 in doubt and the design is small (about 100 parts at 1,000 samples), the sparse model over
@@ -139,6 +139,9 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
             break
         # Not on the first stage: a quarter of a small budget is too few samples to tell whether
         # interactions pay (tabular games at 100 calls lost up to 0.2 when it decided there).
+        # And only at the last stage that leaves room for the singles (its samples are at least
+        # half of the random masks that design would hold): a later doubling may still find
+        # interactions, and it should have the chance while the budget allows it.
         if (singles and len(stages) >= 2 and res.metadata.get("selection") == "linear" and cv >= SINGLES_MIN_LINEAR_R2
                 and masks.shape[0] >= (budget - (n + 1)) / 2 and left >= n + 1 + 2 * SINGLES_CV_FOLDS):
             stages[-1]["decision"] = "main effects dominate: single removals, then random masks"
@@ -152,9 +155,9 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
     if decision.startswith("main effects"):
         # The rest of the budget buys the n single removals and random masks as additive_plus
         # does; its fit cross-validates the additive candidates against ProxySPEX on every sample.
-        single_values = ev(single_removal_masks(n))
-        fresh = distinct_uniform_masks(n, budget - spent(), p_keep, rng,
-                                       avoid=np.vstack([single_removal_masks(n), masks]))
+        single_masks = single_removal_masks(n)
+        single_values = ev(single_masks)
+        fresh = distinct_uniform_masks(n, budget - spent(), p_keep, rng, avoid=np.vstack([single_masks, masks]))
         masks = np.vstack([masks, fresh])
         values = np.concatenate([values, ev(fresh)])
         res = fit_additive_plus(single_values, masks, values, seed=rng, cv_folds=SINGLES_CV_FOLDS,
