@@ -115,7 +115,7 @@ def test_auto_buys_the_single_removals_when_main_effects_dominate():
 
 def test_auto_keeps_random_masks_when_the_linear_fit_is_poor():
     # Planted parities at 300 calls: the stage of 150 masks chose the linear model only because
-    # nothing else fits yet (cross-validated R² about 0.1); the interactions need the random
+    # nothing else fits yet (cross-validated R² 0.11); the interactions need the random
     # masks, so auto does not buy the single removals.
     from spexkit.planted import planted_game
     from spexkit.solvers.auto import SINGLES_MIN_LINEAR_R2, auto
@@ -126,6 +126,37 @@ def test_auto_keeps_random_masks_when_the_linear_fit_is_poor():
     assert stages[1]["samples"] == 150 and stages[1]["selection"] == "linear"
     assert stages[1]["cv_r2"] < SINGLES_MIN_LINEAR_R2
     assert res.metadata["auto"]["chosen"] == "proxyspex" and stages[-1]["samples"] == 300
+
+
+def test_auto_never_buys_the_single_removals_on_its_first_stage():
+    # 100 calls, 30 parts: the first stage's 50 masks already leave room for the 31 singles and
+    # choose a good linear model, but a quarter of a small budget is too little to judge by.
+    from spexkit.solvers.auto import SINGLES_MIN_LINEAR_R2, auto
+
+    n = 30
+    game = spexkit.Game(lambda m: (1.0 - 2.0 * m) @ np.linspace(-1, 1, n) + np.sin(m.sum(1)), n_players=n)
+    res = auto(game, budget=100, seed=0)
+    first = res.metadata["auto"]["stages"][0]
+    assert first["samples"] == 50 >= (100 - n - 1) / 2
+    assert first["selection"] == "linear" and first["cv_r2"] >= SINGLES_MIN_LINEAR_R2
+    assert res.metadata["auto"]["chosen"] == "proxyspex" and res.metadata["queries"] == 100
+
+
+def test_proxy_pairs_reaches_the_trees_candidate(monkeypatch):
+    import spexkit.solvers.proxyspex as proxyspex_module
+
+    seen = []
+    real = proxyspex_module.fit_samples
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("pairs", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(proxyspex_module, "fit_samples", recording)
+    game, f = _component_game(n=20)
+    masks = np.random.default_rng(0).random((60, 20)) < 0.9
+    fit_additive_plus(f(single_removal_masks(20)), masks, f(masks), seed=0, max_degree=3, proxy_pairs=False)
+    assert seen and not any(seen)
 
 
 def test_cached_values_do_not_stretch_the_budget(tmp_path):

@@ -303,8 +303,8 @@ def test_auto_spends_its_budget_when_the_fit_stalls():
     # The cross-validated R² of a dense game stalls between stages; auto still spends the budget.
     from spexkit.solvers.auto import auto
 
-    # (A linear game: by default auto buys the single removals at its second stage, and
-    # spends the budget there too.)
+    # (Its linear part dominates: by default auto buys the single removals at its second
+    # stage, and spends the budget there too.)
     game = spexkit.Game(lambda m: (1.0 - 2.0 * m) @ np.linspace(-1, 1, 30) + np.sin(m.sum(1)), n_players=30)
     res = auto(game, budget=400, seed=0, singles=False)
     assert res.metadata["queries"] == 400 and res.metadata["auto"]["stages"][-1]["samples"] == 400

@@ -71,7 +71,8 @@ def distinct_uniform_masks(n: int, count: int, keep: float, rng: np.random.Gener
     """Up to ``count`` random masks at ``keep``, distinct from each other and from ``avoid``.
 
     A repeated mask would cost a query and teach nothing new. Fewer than ``count`` come back
-    only when the draws keep repeating (tiny n).
+    when 16 rounds of draws keep repeating: few distinct masks are likely (small n, or
+    ``keep`` near 0 or 1, with many masks to avoid); the caller then spends less.
 
     Examples
     --------
@@ -117,7 +118,7 @@ def _pair_features(z: np.ndarray, pairs: np.ndarray) -> np.ndarray:
 
 def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int = 40,
                       cv_folds: int = 5, min_gain: float = 0.005, max_degree: int | None = 2,
-                      trees: bool = True, labels=None) -> Interactions:
+                      trees: bool = True, proxy_pairs: bool = True, labels=None) -> Interactions:
     """Fit the additive-plus model from values already paid for (no queries).
 
     Parameters
@@ -129,6 +130,7 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
     min_gain : cross-validated R² a richer candidate must add to be chosen.
     max_degree : 1 keeps the model additive (no pairs).
     trees : also consider ProxySPEX on all samples (the ``"trees"`` candidate).
+    proxy_pairs : let that ProxySPEX fit consider its all-pairs model (``fit_samples``'s ``pairs``).
 
     Examples
     --------
@@ -212,7 +214,8 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
         for k in range(cv_folds):
             train, test = folds != k, folds == k
             fold_model = fit_samples(np.vstack([singles_m, masks[train]]),
-                                     np.concatenate([single_values, values[train]]), max_degree, rng)
+                                     np.concatenate([single_values, values[train]]), max_degree, rng,
+                                     pairs=proxy_pairs)
             pred_trees[test] = fold_model.predict(masks[test])
         cv["trees"] = _cv_r2(values, pred_trees)
 
@@ -231,7 +234,7 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
                                     labels)
     elif chosen == "trees":
         result = fit_samples(np.vstack([singles_m, masks]), np.concatenate([single_values, values]), max_degree,
-                             rng, labels=labels)
+                             rng, labels=labels, pairs=proxy_pairs)
         result.metadata["proxyspex"] = {k: result.metadata[k] for k in ("cv_r2", "train_r2") if k in result.metadata}
     else:
         # The chosen model in removal indicators: c0 + Σ c_i z_i + Σ c_ij z_i z_j.

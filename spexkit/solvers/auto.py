@@ -17,8 +17,8 @@ cross-validation says they pay. Otherwise:
    samples and refit; the fit on all samples is returned;
 4. except when, at a stage after the first that still leaves room for them, the proxy chose
    its linear model and that model explains a good share (cross-validated R² >= 0.25): main
-   effects carry the game at this budget, and the rest buys the n single removals and random
-   masks, fitted as ``additive_plus`` does (its candidates include ProxySPEX on every
+   effects carry the game at this budget, and the rest buys the full set, the n single removals
+   and random masks, fitted as ``additive_plus`` does (its candidates include ProxySPEX on every
    sample). ``singles=False`` keeps to random masks.
 
 Each ProxySPEX fit also considers the sparse linear model and, when the trees' selection is
@@ -62,8 +62,8 @@ SINGLES_CV_FOLDS = 5
 #: this share (cross-validated R²): the singles pin main effects down, and pay when those carry
 #: much of the game; a poor linear fit chosen because nothing else fits yet (parities at a small
 #: budget) needs the uniform samples for its interactions. On the planted classes of
-#: benchmarks/real_games.py at 300 calls, the parity runs that chose linear scored 0.14-0.19,
-#: the hierarchical Möbius runs 0.30-0.72.
+#: benchmarks/real_games.py at 300 calls (stage of 150 masks), the parity runs that chose linear
+#: scored 0.11 and 0.17, the hierarchical Möbius runs 0.33-0.71.
 SINGLES_MIN_LINEAR_R2 = 0.25
 
 
@@ -125,8 +125,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         res = fit_samples(masks, values, max_degree, rng, labels=ev.game.labels, pairs=pairs)
         cv = float(res.metadata.get("cv_r2", 0.0))
         stages.append({"method": "proxyspex", "samples": int(masks.shape[0]), "cv_r2": cv,
-                       "selection": res.metadata.get("selection"),
-                       "linear_cv_r2": res.metadata.get("linear_cv_r2")})
+                       "selection": res.metadata.get("selection")})
         left = budget - spent()
         if cv >= target_r2:
             stages[-1]["decision"] = "target reached"
@@ -161,7 +160,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         masks = np.vstack([masks, fresh])
         values = np.concatenate([values, ev(fresh)])
         res = fit_additive_plus(single_values, masks, values, seed=rng, cv_folds=SINGLES_CV_FOLDS,
-                                max_degree=max_degree, labels=ev.game.labels)
+                                max_degree=max_degree, proxy_pairs=pairs, labels=ev.game.labels)
         cv = float(res.metadata["cv_r2"])
         stages.append({"method": "additive_plus", "samples": int(masks.shape[0]) + n + 1, "cv_r2": cv,
                        "selection": res.metadata["additive_plus"]["chosen"]})
