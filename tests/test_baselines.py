@@ -46,6 +46,18 @@ def test_lasso_recovers_a_sparse_pairwise_game(game_and_exact, basis):
     np.testing.assert_allclose(res.shapley(), ex.shapley(), atol=0.02)
 
 
+def test_lasso_finds_the_planted_support_at_n_100():
+    # 100 parts, 5,050 candidate terms, 800 calls: exactly the 8 planted terms stand out, each
+    # within LASSO's shrinkage of its true coefficient.
+    game = planted_game(100, n_terms=8, max_degree=2, basis="fourier", seed=1)
+    res = spexkit.explain(game, method="lasso", budget=800, max_degree=2, seed=0)
+    truth = dict(game.truth.top(8))
+    found = {t: c for t, c in res.top(len(res)) if t and abs(c) > 0.05}
+    assert set(found) == set(truth)
+    for term, coef in truth.items():
+        assert found[term] == pytest.approx(coef, abs=0.05)
+
+
 def test_lasso_refuses_huge_designs():
     game = planted_game(1000, n_terms=3, max_degree=3, seed=0)
     with pytest.raises(ValueError, match="features"):
