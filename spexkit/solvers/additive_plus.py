@@ -41,6 +41,7 @@ from ..interactions import Interactions
 from ..masks import uniform_masks
 from ..validation import check_budget, check_positive_int, check_probability, check_random_state, check_samples, first_non_finite
 from . import register
+from .baselines import _draw_distinct
 
 CANDIDATES = ("additive", "rescaled", "sparse", "focused", "trees")
 
@@ -66,8 +67,8 @@ def single_removal_masks(n: int) -> np.ndarray:
     return masks
 
 
-def distinct_uniform_masks(n: int, count: int, keep: float, rng: np.random.Generator, *,
-                           avoid: np.ndarray | None = None) -> np.ndarray:
+def fresh_uniform_masks(n: int, count: int, keep: float, rng: np.random.Generator, *,
+                        avoid: np.ndarray | None = None) -> np.ndarray:
     """Up to ``count`` random masks at ``keep``, distinct from each other and from ``avoid``.
 
     A repeated mask would cost a query and teach nothing new. Fewer than ``count`` come back
@@ -76,21 +77,12 @@ def distinct_uniform_masks(n: int, count: int, keep: float, rng: np.random.Gener
 
     Examples
     --------
-    >>> masks = distinct_uniform_masks(3, 10, 0.5, np.random.default_rng(0), avoid=single_removal_masks(3))
+    >>> masks = fresh_uniform_masks(3, 10, 0.5, np.random.default_rng(0), avoid=single_removal_masks(3))
     >>> masks.shape, len({m.tobytes() for m in masks})
     ((4, 3), 4)
     """
-    seen = set() if avoid is None else {row.tobytes() for row in np.packbits(avoid, axis=1)}
-    chosen: list[np.ndarray] = []
-    for _ in range(16):
-        if len(chosen) >= count:
-            break
-        fresh = uniform_masks(n, count - len(chosen), keep=keep, seed=rng)
-        for mask, key in zip(fresh, np.packbits(fresh, axis=1)):
-            if key.tobytes() not in seen and len(chosen) < count:
-                seen.add(key.tobytes())
-                chosen.append(mask)
-    return np.array(chosen, dtype=bool).reshape(-1, n)
+    return _draw_distinct(n, count, lambda m, r: uniform_masks(n, m, keep=keep, seed=r), rng,
+                          avoid=avoid, max_rounds=16, fewer_ok=True)
 
 
 def _cv_r2(y: np.ndarray, predictions: np.ndarray) -> float:
@@ -361,7 +353,7 @@ def additive_plus(game, budget: int | None = None, max_degree: int | None = None
     p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
     single_masks = single_removal_masks(n)
     singles = ev(single_masks)
-    masks = distinct_uniform_masks(n, budget - (n + 1), p_keep, rng, avoid=single_masks)
+    masks = fresh_uniform_masks(n, budget - (n + 1), p_keep, rng, avoid=single_masks)
     values = ev(masks)
     return fit_additive_plus(singles, masks, values, seed=rng, pair_pool=pair_pool, cv_folds=cv_folds,
                              min_gain=min_gain, max_degree=max_degree, trees=trees, labels=ev.game.labels)

@@ -40,7 +40,7 @@ from ..masks import uniform_masks
 from ..metrics import r2_score
 from ..validation import check_budget, check_probability, check_random_state
 from . import register
-from .additive_plus import additive_plus, distinct_uniform_masks, fit_additive_plus, single_removal_masks
+from .additive_plus import additive_plus, fit_additive_plus, fresh_uniform_masks, single_removal_masks
 from .exact import exact
 from .proxyspex import fit_samples
 from .spex import queries_for, spex
@@ -156,7 +156,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         # does; its fit cross-validates the additive candidates against ProxySPEX on every sample.
         single_masks = single_removal_masks(n)
         single_values = ev(single_masks)
-        fresh = distinct_uniform_masks(n, budget - spent(), p_keep, rng, avoid=np.vstack([single_masks, masks]))
+        fresh = fresh_uniform_masks(n, budget - spent(), p_keep, rng, avoid=np.vstack([single_masks, masks]))
         masks = np.vstack([masks, fresh])
         values = np.concatenate([values, ev(fresh)])
         res = fit_additive_plus(single_values, masks, values, seed=rng, cv_folds=SINGLES_CV_FOLDS,

@@ -106,19 +106,25 @@ def _new_rows(accepted: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return np.sort(first[first >= accepted.shape[0]]) - accepted.shape[0]
 
 
-def _draw_distinct(n: int, count: int, draw, rng) -> np.ndarray:
+def _draw_distinct(n: int, count: int, draw, rng, *, avoid: np.ndarray | None = None,
+                   max_rounds: int = _MAX_DRAW_ROUNDS, fewer_ok: bool = False) -> np.ndarray:
     """``count`` distinct masks from ``draw(m, rng)``, which returns m random masks.
 
     Callers keep ``count`` well below the number of possible masks (or enumerate instead), so
-    a few rounds suffice; when nothing repeats, the first round's draws are the answer.
+    a few rounds suffice; when nothing repeats, the first round's draws are the answer. Masks
+    in ``avoid`` (already queried) are never returned. After ``max_rounds`` rounds the masks
+    drawn so far come back when ``fewer_ok``; otherwise that is an error.
     """
+    taken = np.zeros((0, n), dtype=bool) if avoid is None else np.asarray(avoid, dtype=bool).reshape(-1, n)
     out = np.zeros((0, n), dtype=bool)
-    for _ in range(_MAX_DRAW_ROUNDS):
+    for _ in range(max_rounds):
         need = count - out.shape[0]
         if need <= 0:
             return out
         cand = draw(need, rng)
-        out = np.vstack([out, cand[_new_rows(out, cand)[:need]]])
+        out = np.vstack([out, cand[_new_rows(np.vstack([taken, out]), cand)[:need]]])
+    if fewer_ok or out.shape[0] >= count:
+        return out
     raise RuntimeError(f"could not draw {count} distinct masks of {n} players")  # pragma: no cover
 
 
