@@ -209,7 +209,7 @@ def test_the_focused_candidate_corrects_the_largest_drops_where_they_shift():
     res = spexkit.explain(game, method="additive_plus", budget=400, seed=0)
     info = res.metadata["additive_plus"]
     assert info["chosen"] == "focused", info["cv_r2"]
-    assert info["focused"]["parts"] >= 5  # corrections for (at least) the shifting parts
+    assert info["focused"]["settings"][0]["parts"] >= 5  # corrections for (at least) the shifting parts
     masks = spexkit.metrics.sample_masks(150, 400, keep=0.9, seed=1)
     assert spexkit.metrics.r2_score(f(masks), res.predict(masks)) > 0.9  # the singles alone: below 0
     assert info["cv_r2"]["additive"] < 0.0 and info["cv_r2"]["focused"] > info["cv_r2"]["sparse"] + 0.03
@@ -229,3 +229,35 @@ def test_focused_ridge_path_matches_a_direct_solve():
         P = np.diag(np.r_[0.0, 0.0, alpha * 50 * sd ** 2])
         direct = np.linalg.solve(A.T @ A + P, A.T @ y)
         np.testing.assert_allclose(np.r_[c, beta, w], direct, rtol=1e-8, atol=1e-10)
+
+
+def test_focused_candidate_is_the_average_of_its_best_settings():
+    from spexkit.solvers import additive_plus as ap
+
+    game, f = _shifting_game()
+    n = game.n_players
+    masks = spexkit.metrics.sample_masks(n, 200, keep=0.9, seed=3)
+    values = f(masks)
+    full = f(np.ones((1, n), dtype=bool))[0]
+    drops = full - f(ap.single_removal_masks(n)[1:])
+    z = (~masks).astype(float)
+    s = full - z @ drops
+    folds = ap._folds(len(values), 5, np.random.default_rng(0))
+    cv, model = ap._fit_focused(z, s, values, drops, folds, 5)
+    settings = model["grid"]["settings"]
+    assert len(settings) == ap.FOCUSED_AVERAGE
+    assert [x["cv_r2"] for x in settings] == sorted((x["cv_r2"] for x in settings), reverse=True)
+    # Refit each setting on its own and average the predictions: the same as the averaged model.
+    order = np.argsort(-np.abs(drops), kind="stable")
+    test = spexkit.metrics.sample_masks(n, 50, keep=0.9, seed=4)
+    zt = (~test).astype(float)
+    st = full - zt @ drops
+    expected = np.zeros(len(test))
+    for x in settings:
+        X, _ = ap._focused_features(z, order, x["parts"], x["pair_parts"])
+        Xt, _ = ap._focused_features(zt, order, x["parts"], x["pair_parts"])
+        c, beta, w = ap._ridge_path(X, s, values, np.array([x["alpha"]]))[0]
+        expected += (c + beta * st + Xt @ w) / len(settings)
+    got = model["intercept"] + model["rescale"] * st + zt @ model["main"] + ap._pair_features(zt, model["pairs"]) @ model["pair"]
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+    assert cv <= 1.0 and cv > max(x["cv_r2"] for x in settings) - 0.05
