@@ -17,10 +17,10 @@ surrogate is often already good. What it misses is how effects combine. This met
      corrections and the pairs among the ``pair_pool`` parts with the largest drops;
    - ``"focused"``: the rescaled model plus ridge corrections for the k parts with the largest
      drops and the pairs among the first k' of them: the average of the ``FOCUSED_AVERAGE``
-     (k, k', ridge strength) settings that cross-validate best. On component games the parts that matter alone are the ones whose effect
-     shifts when a tenth of the others are gone; a few hundred random masks can estimate a
-     correction for each of them, not for all n (the lasso spreads itself over all n and all
-     pairs);
+     (k, k', ridge strength) settings that cross-validate best. On component games the parts
+     that matter alone are the ones whose effect shifts when a tenth of the others are gone; a
+     few hundred random masks can estimate a correction for each of them, not for all n (the
+     lasso spreads itself over all n and all pairs);
    - ``"trees"`` (``trees=True``, the default): ProxySPEX on the single removals and the random masks
      together, for games whose interactions no pair model captures (cross-validated on the
      random masks like the others: six tree fits, a few seconds).
