@@ -27,7 +27,7 @@ def test_recovers_pair_terms_exactly_in_the_mobius_basis():
     game, f = _component_game()
     res = spexkit.explain(game, method="additive_plus", budget=300, seed=0)
     assert res.metadata["queries"] == 300
-    assert res.metadata["additive_plus"]["chosen"] == "sparse"
+    assert res.metadata["additive_plus"]["chosen"] == "focused"  # sparse fits too, within min_gain of it
     masks = spexkit.metrics.sample_masks(60, 400, keep=0.9, seed=1)
     assert spexkit.metrics.r2_score(f(masks), res.predict(masks)) > 0.999
     mob = dict(res.to("mobius").top(200, order=2))
@@ -54,7 +54,7 @@ def test_effects_that_shrink_together_are_rescaled():
     game = spexkit.Game(f, n_players=n, keep=0.9)
     res = spexkit.explain(game, method="additive_plus", budget=200, seed=0, max_degree=1)
     info = res.metadata["additive_plus"]
-    assert info["chosen"] in ("rescaled", "sparse") and info["pairs_kept"] == 0  # max_degree=1: no pairs
+    assert info["chosen"] in ("rescaled", "focused", "sparse") and info["pairs_kept"] == 0  # max_degree=1: no pairs
     assert info["cv_r2"][info["chosen"]] > info["cv_r2"]["additive"] + 0.005
     assert max(len(t) for t in res.terms) == 1
 
@@ -261,3 +261,16 @@ def test_focused_candidate_is_the_average_of_its_best_settings():
     got = model["intercept"] + model["rescale"] * st + zt @ model["main"] + ap._pair_features(zt, model["pairs"]) @ model["pair"]
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
     assert cv <= 1.0 and cv > max(x["cv_r2"] for x in settings) - 0.05
+
+
+def test_sparse_must_beat_focused_by_min_gain():
+    """Focused comes before sparse: within ``min_gain`` of each other, the steadier focused stays."""
+    from spexkit.solvers.additive_plus import CANDIDATES, choose_candidate
+
+    assert CANDIDATES.index("focused") < CANDIDATES.index("sparse") < CANDIDATES.index("trees")
+    cv = {"additive": 0.70, "rescaled": 0.71, "focused": 0.85, "sparse": 0.854, "trees": 0.80}
+    assert choose_candidate(cv, 0.005) == "focused"
+    assert choose_candidate({**cv, "sparse": 0.856}, 0.005) == "sparse"
+    assert choose_candidate({**cv, "focused": 0.70}, 0.005) == "sparse"  # focused lost: sparse still measured from rescaled
+    assert choose_candidate({"additive": 0.9, "rescaled": 0.903, "focused": 0.904}, 0.005) == "additive"
+    assert choose_candidate({**cv, "trees": 0.854}, 0.005) == "focused"  # 0.004 above focused: not enough
