@@ -332,6 +332,29 @@ class Interactions:
         return from_shapiq(iv, labels=labels, cls=cls)
 
 
+def mean_of(models: Sequence[Interactions], labels: Sequence[str] | None = None) -> Interactions:
+    """The average of expansions over the same players in the same basis (exact: the union of
+    their terms, each coefficient the mean of theirs). Metadata is left empty.
+
+    Examples
+    --------
+    >>> a = Interactions([(), (0,)], [1.0, 2.0], n_players=2, basis="mobius")
+    >>> b = Interactions([(), (1,)], [3.0, 4.0], n_players=2, basis="mobius")
+    >>> m = mean_of([a, b])
+    >>> m.top(3), m.predict([[True, True]]).tolist()
+    ([((1,), 2.0), ((0,), 1.0)], [5.0])
+    """
+    if not models:
+        raise ValueError("mean_of needs at least one model")
+    n, basis = models[0].n_players, models[0].basis
+    if any(m.n_players != n or m.basis != basis for m in models):
+        raise ValueError(f"mean_of needs models over the same players in one basis; got "
+                         f"{sorted({(m.n_players, m.basis) for m in models})}")
+    k = len(models)
+    return Interactions(_terms.stack([m.index_matrix for m in models], n),
+                        np.concatenate([m.coefficients / k for m in models]), n, basis=basis, labels=labels)
+
+
 def unique_labels(labels: Sequence[str]) -> list[str]:
     """Player names that tell every player apart, for display.
 

@@ -274,3 +274,36 @@ def test_sparse_must_beat_focused_by_min_gain():
     assert choose_candidate({**cv, "focused": 0.70}, 0.005) == "sparse"  # focused lost: sparse still measured from rescaled
     assert choose_candidate({"additive": 0.9, "rescaled": 0.903, "focused": 0.904}, 0.005) == "additive"
     assert choose_candidate({**cv, "trees": 0.854}, 0.005) == "focused"  # 0.004 above focused: not enough
+
+
+def test_the_trees_candidate_keeps_the_average_of_its_fold_models(monkeypatch):
+    """A parity of three removals (a third-order term that no pair model captures): trees win, and
+    the model kept is the mean of the models that were cross-validated (no refit whose random
+    draws the score never saw)."""
+    import spexkit.solvers.proxyspex as proxyspex_module
+
+    fold_models = []
+    real = proxyspex_module.fit_samples
+
+    def recording(*args, **kwargs):
+        fold_models.append(real(*args, **kwargs))
+        return fold_models[-1]
+
+    monkeypatch.setattr(proxyspex_module, "fit_samples", recording)
+    n = 12
+    weights = np.linspace(0.2, 1.0, n)
+
+    def f(m):
+        z = ~m
+        return m @ weights + 3.0 * (z[:, :3].sum(1) % 2)
+
+    rng = np.random.default_rng(0)
+    masks = rng.random((150, n)) < 0.6
+    res = fit_additive_plus(f(single_removal_masks(n)), masks, f(masks), seed=0, max_degree=3)
+    info = res.metadata["additive_plus"]
+    assert info["chosen"] == "trees" and len(fold_models) == 5
+    probe = rng.random((200, n)) < 0.6
+    np.testing.assert_allclose(res.predict(probe), np.mean([m.predict(probe) for m in fold_models], axis=0),
+                               atol=1e-9)
+    assert spexkit.metrics.r2_score(f(probe), res.predict(probe)) > 0.95
+    assert res.metadata["proxyspex"]["models"] == 5

@@ -25,9 +25,8 @@ import time
 
 import numpy as np
 
-from ... import terms as _terms
 from ...execution import as_evaluator
-from ...interactions import Interactions
+from ...interactions import Interactions, mean_of
 from ...masks import uniform_masks
 from ...metrics import r2_score
 from ...trees import lightgbm_paths, paths_to_fourier  # noqa: F401  (used by benchmarks/proxyspex_oracle.py)
@@ -238,9 +237,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     if k == 1:
         members[0].metadata["fits"] = 1
         return members[0]
-    n = masks.shape[1]
-    avg = Interactions(_terms.stack([m.index_matrix for m in members], n),
-                       np.concatenate([m.coefficients / k for m in members]), n, basis="fourier", labels=labels)
+    avg = mean_of(members, labels=labels)
     meta = dict(members[0].metadata)  # figures not set below (tree depth, pool size, ...) are the first fit's
     cv = [m.metadata["cv_r2"] for m in members if "cv_r2" in m.metadata]
     meta.update({
