@@ -157,3 +157,21 @@ def test_json_keeps_raw_labels_and_adds_display_labels(repeated):
     assert back == repeated and back.labels == REVIEW_START
     del payload["display_labels"]  # a file written before display labels existed
     assert Interactions.from_json(json.dumps(payload)) == repeated
+
+
+def test_mean_of_predicts_the_mean_and_refuses_mixed_models():
+    from spexkit.interactions import mean_of
+
+    rng = np.random.default_rng(0)
+    models = [Interactions([(), (0,), (1, 2)], rng.normal(size=3), n_players=4, basis="fourier"),
+              Interactions([(1,), (1, 2), (0, 3)], rng.normal(size=3), n_players=4, basis="fourier")]
+    masks = rng.random((20, 4)) < 0.5
+    avg = mean_of(models, labels=["a", "b", "c", "d"])
+    np.testing.assert_allclose(avg.predict(masks), (models[0].predict(masks) + models[1].predict(masks)) / 2)
+    assert len(avg) == 5 and avg.labels == ["a", "b", "c", "d"] and avg.basis == "fourier"
+    with pytest.raises(ValueError, match="at least one"):
+        mean_of([])
+    with pytest.raises(ValueError, match="same players in one basis"):
+        mean_of([models[0], models[0].to("mobius")])
+    with pytest.raises(ValueError, match="same players in one basis"):
+        mean_of([models[0], Interactions([(0,)], [1.0], n_players=5)])
