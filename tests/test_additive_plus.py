@@ -278,7 +278,7 @@ def test_sparse_must_beat_focused_by_min_gain():
 
 def test_the_trees_candidate_keeps_an_average_of_fits_on_all_masks(monkeypatch):
     """A parity of three removals (a third-order term that no pair model captures): trees win, and
-    the model kept averages ``cv_folds`` fits on all masks (one fit on a few hundred masks moves
+    the model kept averages ``TREE_FITS`` fits on all masks (one fit on a few hundred masks moves
     with its random draws)."""
     import spexkit.solvers.proxyspex as proxyspex_module
 

@@ -25,7 +25,7 @@ surrogate is often already good. What it misses is how effects combine. This met
      averaged ridge varies less between fold splits and solver seeds than the lasso's one path;
    - ``"trees"`` (``trees=True``, the default): ProxySPEX on the single removals and the random masks
      together, for games whose interactions no pair model captures (cross-validated on the
-     random masks like the others; the model kept averages ``cv_folds`` fits on all of them,
+     random masks like the others; the model kept averages ``TREE_FITS`` fits on all of them,
      a few seconds in all).
 
 The result is exact in the Möbius basis (a product of removal indicators expands over the
@@ -55,6 +55,8 @@ FOCUSED_PAIR_PARTS = (0, 5, 10, 15, 20)
 FOCUSED_ALPHAS = np.logspace(-2, 3, 11)
 # The focused candidate averages this many of its best-cross-validated (k, k', strength) settings.
 FOCUSED_AVERAGE = 5
+# A winning trees candidate averages this many ProxySPEX fits on all masks.
+TREE_FITS = 5
 
 
 def single_removal_masks(n: int) -> np.ndarray:
@@ -246,12 +248,12 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
         result = _removal_to_mobius(focused["intercept"] + focused["rescale"] * full, c1, focused["pairs"], c2, n,
                                     labels)
     elif chosen == "trees":
-        # An average of cv_folds fits on all masks, not one: a single tree fit on a few hundred
+        # An average of TREE_FITS fits on all masks, not one: a single tree fit on a few hundred
         # masks varies with its random draws (on the 270-head games one refit ranged 0.63-0.76
         # in held-out R² across fit seeds on the same masks).
         result = fit_samples(np.vstack([singles_m, masks]), np.concatenate([single_values, values]), max_degree,
-                             rng, fits=cv_folds, labels=labels, pairs=proxy_pairs)
-        result.metadata["proxyspex"] = {"fits": cv_folds, "train_r2": r2_score(values, result.predict(masks))}
+                             rng, fits=TREE_FITS, labels=labels, pairs=proxy_pairs)
+        result.metadata["proxyspex"] = {"fits": TREE_FITS, "train_r2": r2_score(values, result.predict(masks))}
     else:
         # The chosen model in removal indicators: c0 + Σ c_i z_i + Σ c_ij z_i z_j.
         if chosen == "additive":
