@@ -42,7 +42,6 @@ import numpy as np
 from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..masks import uniform_masks
-from ..metrics import r2_score
 from ..validation import check_budget, check_positive_int, check_probability, check_random_state, check_samples, first_non_finite
 from . import register
 from .baselines import _draw_distinct
@@ -229,13 +228,12 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
         from .proxyspex import fit_samples
 
         pred_trees = np.empty_like(values)
-        tree_models = []
         for k in range(cv_folds):
             train, test = folds != k, folds == k
-            tree_models.append(fit_samples(np.vstack([singles_m, masks[train]]),
-                                           np.concatenate([single_values, values[train]]), max_degree, rng,
-                                           pairs=proxy_pairs))
-            pred_trees[test] = tree_models[-1].predict(masks[test])
+            fold_model = fit_samples(np.vstack([singles_m, masks[train]]),
+                                     np.concatenate([single_values, values[train]]), max_degree, rng,
+                                     pairs=proxy_pairs)
+            pred_trees[test] = fold_model.predict(masks[test])
         cv["trees"] = _cv_r2(values, pred_trees)
 
     chosen = choose_candidate(cv, min_gain)
@@ -253,7 +251,8 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
         # in held-out R² across fit seeds on the same masks).
         result = fit_samples(np.vstack([singles_m, masks]), np.concatenate([single_values, values]), max_degree,
                              rng, fits=TREE_FITS, labels=labels, pairs=proxy_pairs)
-        result.metadata["proxyspex"] = {"fits": TREE_FITS, "train_r2": r2_score(values, result.predict(masks))}
+        result.metadata["proxyspex"] = {k: result.metadata[k] for k in ("fits", "cv_r2", "train_r2")
+                                        if k in result.metadata}
     else:
         # The chosen model in removal indicators: c0 + Σ c_i z_i + Σ c_ij z_i z_j.
         if chosen == "additive":
