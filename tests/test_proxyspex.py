@@ -212,7 +212,7 @@ def test_a_noisy_poor_selection_falls_back_to_the_tree_spectrum_before_any_round
     game = planted_game(300, 15, 3, basis="mobius", hierarchical=True, snr_db=5, seed=0)
     masks = uniform_masks(300, 500, keep=0.5, seed=0)
     values = game(masks)
-    res = fit_samples(masks, values, 3, seed=0)
+    res = fit_samples(masks, values, 3, seed=0, fits=1)  # one fit's choice (unsure fits are averaged by default)
     meta = res.metadata
     assert meta["selection"] == "raw spectrum" and meta["selection_rounds"] == 1
     assert meta["raw_holdout_r2"] > meta["selection_cv_r2"] and meta["cv_r2"] == meta["raw_holdout_r2"]
@@ -263,7 +263,7 @@ def test_cv_r2_in_metadata_is_the_returned_spectrum_s_when_the_selection_is_reje
 
     game = planted_game(300, 15, 3, basis="mobius", hierarchical=True, snr_db=5, seed=0)
     masks = uniform_masks(300, 500, keep=0.5, seed=0)
-    meta = fit_samples(masks, game(masks), 3, seed=0).metadata
+    meta = fit_samples(masks, game(masks), 3, seed=0, fits=1).metadata
     assert meta["selection"] == "raw spectrum"
     assert meta["cv_r2"] == meta["raw_holdout_r2"]
     assert meta["selection_cv_r2"] < meta["raw_holdout_r2"]
@@ -380,7 +380,7 @@ def test_linear_candidate_is_judged_on_the_same_folds_and_wins_only_when_it_gene
     # the noisy game: the linear model is fitted and loses to the trees' own spectrum
     game = planted_game(300, 15, 3, basis="mobius", hierarchical=True, snr_db=5, seed=0)
     masks = uniform_masks(300, 500, keep=0.5, seed=0)
-    meta = fit_samples(masks, game(masks), 3, seed=0).metadata
+    meta = fit_samples(masks, game(masks), 3, seed=0, fits=1).metadata
     assert meta["selection"] == "raw spectrum" and meta["linear_cv_r2"] < meta["raw_holdout_r2"]
     # n = 1000 at 500 samples, too few for ~220 interaction terms: the linear model wins, and
     # rightly so on held-out masks; at 1,000 samples the interactions win
@@ -523,9 +523,9 @@ def test_booster_threads_do_not_change_the_result():
 
 def test_small_sample_fits_are_averaged_and_the_average_is_exact():
     """At most ENSEMBLE_MAX_SAMPLES samples: ENSEMBLE_FITS fits, each with its own draws of the
-    fit's randomness, averaged term by term; above, one fit, the same as fits=1."""
+    fit's randomness, averaged term by term."""
     from spexkit.masks import uniform_masks
-    from spexkit.solvers.proxyspex import ENSEMBLE_FITS, ENSEMBLE_MAX_SAMPLES, fit_samples
+    from spexkit.solvers.proxyspex import ENSEMBLE_FITS, fit_samples
 
     game = planted_game(20, n_terms=6, max_degree=2, basis="mobius", snr_db=10, seed=0)
     masks = uniform_masks(20, 48, keep=0.5, seed=0)
@@ -537,13 +537,33 @@ def test_small_sample_fits_are_averaged_and_the_average_is_exact():
     test = uniform_masks(20, 200, keep=0.5, seed=1)
     np.testing.assert_allclose(res.predict(test), np.mean([m.predict(test) for m in members], axis=0), atol=1e-10)
     assert res.metadata["cv_r2"] == pytest.approx(np.mean([m.metadata["cv_r2"] for m in members]))
-    big = uniform_masks(20, ENSEMBLE_MAX_SAMPLES + 1, keep=0.5, seed=0)
-    big_values = game(big)
-    one = fit_samples(big, big_values, 2, seed=3)
-    assert one.metadata["fits"] == 1
-    assert one == fit_samples(big, big_values, 2, seed=3, fits=1)
     with pytest.raises(ValueError, match="fits"):
         fit_samples(masks, values, 2, seed=0, fits=0)
+
+
+def test_above_the_small_sample_cap_only_unsure_fits_are_averaged(monkeypatch):
+    """Above ENSEMBLE_MAX_SAMPLES: one fit when it cross-validates at ENSEMBLE_BELOW_CV or
+    better; below, ENSEMBLE_FITS fits whose first is that one fit, unless samples x parts
+    exceed ENSEMBLE_MAX_CELLS."""
+    import spexkit.solvers.proxyspex as P
+    from spexkit.masks import uniform_masks
+
+    big = uniform_masks(20, P.ENSEMBLE_MAX_SAMPLES + 1, keep=0.5, seed=0)
+    clean = planted_game(20, n_terms=6, max_degree=2, basis="mobius", seed=0)
+    one = P.fit_samples(big, clean(big), 2, seed=3)
+    assert one.metadata["fits"] == 1 and one.metadata["cv_r2"] >= P.ENSEMBLE_BELOW_CV
+    assert one == P.fit_samples(big, clean(big), 2, seed=3, fits=1)
+
+    noisy = planted_game(20, n_terms=6, max_degree=2, basis="mobius", snr_db=5, seed=0)
+    values = noisy(big)
+    first = P.fit_samples(big, values, 2, seed=3, fits=1)
+    assert first.metadata["cv_r2"] < P.ENSEMBLE_BELOW_CV
+    averaged = P.fit_samples(big, values, 2, seed=3)
+    assert averaged.metadata["fits"] == P.ENSEMBLE_FITS
+    assert averaged.metadata["members"][0]["cv_r2"] == first.metadata["cv_r2"]
+    assert averaged.metadata["cv_r2"] != first.metadata["cv_r2"]
+    monkeypatch.setattr(P, "ENSEMBLE_MAX_CELLS", big.size - 1)  # too large a game for the extra fits
+    assert P.fit_samples(big, values, 2, seed=3) == first
 
 
 def test_averaging_small_sample_fits_is_more_faithful_over_seeds():
