@@ -48,8 +48,8 @@ QUICKSTART_TEMPLATE = "Review: {text}\nIs this review positive or negative? Answ
 # (label, method, budget, max_degree): the former defaults first, then the current ones
 QUICKSTART_SETTINGS = [
     ("before: proxyspex, degree 2, 300", "proxyspex", 300, 2),
-    ("now: auto, 300", "auto", 300, None),
-    ("auto, 500", "auto", 500, None),
+    ("auto, 300 (the quickstart until session 17)", "auto", 300, None),
+    ("now: auto, 500", "auto", 500, None),
     ("proxyspex, degree 4, 300", "proxyspex", 300, 4),
 ]
 REVIEW_SETTINGS = [
