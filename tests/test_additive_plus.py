@@ -305,3 +305,28 @@ def test_the_trees_candidate_keeps_an_average_of_fits_on_all_masks(monkeypatch):
     assert calls[5:] == [(n + 1 + 150, 5)] and res.metadata["fits"] == 5 == res.metadata["proxyspex"]["fits"]
     probe = rng.random((200, n)) < 0.6
     assert spexkit.metrics.r2_score(f(probe), res.predict(probe)) > 0.95
+
+
+def test_fold_fits_of_the_trees_candidate_stay_single_above_the_small_sample_cap(monkeypatch):
+    """The trees candidate's fold fits only rank candidates: above ProxySPEX's small-sample cap
+    each is one fit (``fits=1``), below it ProxySPEX's default (an average of five)."""
+    import spexkit.solvers.proxyspex as proxyspex_module
+
+    calls = []
+    real = proxyspex_module.fit_samples
+
+    def recording(masks, values, *args, **kwargs):
+        calls.append((masks.shape[0], kwargs.get("fits")))
+        return real(masks, values, *args, **kwargs)
+
+    monkeypatch.setattr(proxyspex_module, "fit_samples", recording)
+    n = 12
+    weights = np.linspace(0.2, 1.0, n)
+
+    def f(m):
+        return m @ weights + 3.0 * ((~m)[:, :3].sum(1) % 2)
+
+    masks = np.random.default_rng(1).random((340, n)) < 0.6  # folds of 272 masks + the 13 singles
+    fit_additive_plus(f(single_removal_masks(n)), masks, f(masks), seed=0, max_degree=3)
+    assert calls[:5] == [(n + 1 + 272, 1)] * 5
+    assert proxyspex_module.ENSEMBLE_MAX_SAMPLES < n + 1 + 272

@@ -66,7 +66,7 @@ ENSEMBLE_MAX_SAMPLES = 256
 # better (more fits of a faithful model change little and cost ENSEMBLE_FITS times the time: the
 # dense 30-player game at 500 calls, 0.25 s -> 1.4 s). Below it the fit is unsure and the
 # average helps as on small budgets: on SmolLM2's 270-head games at 500 calls (CV R² 0.7-0.9)
-# held-out R² 0.863 -> 0.890 over ten draws. ENSEMBLE_MAX_CELLS (samples x parts, the size of the
+# held-out R² 0.863 -> 0.888 over ten draws. ENSEMBLE_MAX_CELLS (samples x parts, the size of the
 # booster's input; 256 samples x 1,000 parts is what the small-budget rule already averages)
 # bounds the extra time on large games.
 ENSEMBLE_BELOW_CV = 0.95
