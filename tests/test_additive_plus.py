@@ -276,10 +276,8 @@ def test_sparse_must_beat_focused_by_min_gain():
     assert choose_candidate({**cv, "trees": 0.854}, 0.005) == "focused"  # 0.004 above focused: not enough
 
 
-def test_the_trees_candidate_keeps_an_average_of_fits_on_all_masks(monkeypatch):
-    """A parity of three removals (a third-order term that no pair model captures): trees win, and
-    the model kept averages ``TREE_FITS`` fits on all masks (one fit on a few hundred masks moves
-    with its random draws)."""
+def _record_proxy_fits(monkeypatch) -> list:
+    """Record (rows, fits) of every ProxySPEX ``fit_samples`` call additive_plus makes."""
     import spexkit.solvers.proxyspex as proxyspex_module
 
     calls = []
@@ -290,13 +288,22 @@ def test_the_trees_candidate_keeps_an_average_of_fits_on_all_masks(monkeypatch):
         return real(masks, values, *args, **kwargs)
 
     monkeypatch.setattr(proxyspex_module, "fit_samples", recording)
-    n = 12
+    return calls
+
+
+def _parity_of_three_removals(n: int):
+    """Main effects plus a parity of the first three removals: no pair model captures it."""
     weights = np.linspace(0.2, 1.0, n)
+    return lambda m: m @ weights + 3.0 * ((~m)[:, :3].sum(1) % 2)
 
-    def f(m):
-        z = ~m
-        return m @ weights + 3.0 * (z[:, :3].sum(1) % 2)
 
+def test_the_trees_candidate_keeps_an_average_of_fits_on_all_masks(monkeypatch):
+    """A parity of three removals (a third-order term that no pair model captures): trees win, and
+    the model kept averages ``TREE_FITS`` fits on all masks (one fit on a few hundred masks moves
+    with its random draws)."""
+    calls = _record_proxy_fits(monkeypatch)
+    n = 12
+    f = _parity_of_three_removals(n)
     rng = np.random.default_rng(0)
     masks = rng.random((150, n)) < 0.6
     res = fit_additive_plus(f(single_removal_masks(n)), masks, f(masks), seed=0, max_degree=3)
@@ -310,23 +317,12 @@ def test_the_trees_candidate_keeps_an_average_of_fits_on_all_masks(monkeypatch):
 def test_fold_fits_of_the_trees_candidate_stay_single_above_the_small_sample_cap(monkeypatch):
     """The trees candidate's fold fits only rank candidates: above ProxySPEX's small-sample cap
     each is one fit (``fits=1``), below it ProxySPEX's default (an average of five)."""
-    import spexkit.solvers.proxyspex as proxyspex_module
+    from spexkit.solvers.proxyspex import ENSEMBLE_MAX_SAMPLES
 
-    calls = []
-    real = proxyspex_module.fit_samples
-
-    def recording(masks, values, *args, **kwargs):
-        calls.append((masks.shape[0], kwargs.get("fits")))
-        return real(masks, values, *args, **kwargs)
-
-    monkeypatch.setattr(proxyspex_module, "fit_samples", recording)
+    calls = _record_proxy_fits(monkeypatch)
     n = 12
-    weights = np.linspace(0.2, 1.0, n)
-
-    def f(m):
-        return m @ weights + 3.0 * ((~m)[:, :3].sum(1) % 2)
-
+    f = _parity_of_three_removals(n)
     masks = np.random.default_rng(1).random((340, n)) < 0.6  # folds of 272 masks + the 13 singles
     fit_additive_plus(f(single_removal_masks(n)), masks, f(masks), seed=0, max_degree=3)
     assert calls[:5] == [(n + 1 + 272, 1)] * 5
-    assert proxyspex_module.ENSEMBLE_MAX_SAMPLES < n + 1 + 272
+    assert ENSEMBLE_MAX_SAMPLES < n + 1 + 272
