@@ -230,13 +230,13 @@ def fit_additive_plus(single_values, masks, values, *, seed=None, pair_pool: int
         pred_trees = np.empty_like(values)
         for k in range(cv_folds):
             train, test = folds != k, folds == k
-            rows = n + 1 + int(train.sum())
+            fold_masks = np.vstack([singles_m, masks[train]])
             # Only the ranking of candidates rests on these fits: above ProxySPEX's small-sample
             # cap one fit each (averaging unsure ones too cost 2-5x the solver time on the
             # 270-head games and changed no choice in benchmarks/real_games.py).
-            fold_model = fit_samples(np.vstack([singles_m, masks[train]]),
-                                     np.concatenate([single_values, values[train]]), max_degree, rng,
-                                     pairs=proxy_pairs, fits=1 if rows > ENSEMBLE_MAX_SAMPLES else None)
+            fold_model = fit_samples(fold_masks, np.concatenate([single_values, values[train]]), max_degree, rng,
+                                     pairs=proxy_pairs,
+                                     fits=1 if fold_masks.shape[0] > ENSEMBLE_MAX_SAMPLES else None)
             pred_trees[test] = fold_model.predict(masks[test])
         cv["trees"] = _cv_r2(values, pred_trees)
 
