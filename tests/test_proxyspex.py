@@ -314,6 +314,23 @@ def test_auto_spends_its_budget_when_the_fit_stalls():
     assert with_singles.metadata["auto"]["stages"][-1]["samples"] == 400
 
 
+def test_auto_that_spends_its_budget_on_the_proxy_returns_proxyspex_s_result():
+    # The stages draw their masks from one draw of the whole budget, as ProxySPEX does, and the
+    # last fit uses the generator as ProxySPEX's fit would: same seed, same budget, same result.
+    from spexkit.solvers.auto import auto
+    from spexkit.solvers.proxyspex import proxyspex
+
+    # noiseless (a noisy game's values depend on the order of its calls) and dense: no stage
+    # reaches the target, so the budget is spent
+    game = spexkit.Game(lambda m: (1.0 - 2.0 * m) @ np.linspace(-1, 1, 30) + np.sin(m.sum(1)), n_players=30)
+    res = auto(game, budget=200, seed=4, singles=False)
+    assert res.metadata["auto"]["stages"][-1]["decision"] == "budget spent"
+    assert len(res.metadata["auto"]["stages"]) > 1  # the earlier stages took the plan's first rows
+    alone = proxyspex(game, budget=200, seed=4)
+    assert res.terms == alone.terms
+    np.testing.assert_allclose(res.coefficients, alone.coefficients, rtol=0, atol=1e-12)
+
+
 def test_auto_min_gain_is_deprecated():
     from spexkit.solvers.auto import auto
 

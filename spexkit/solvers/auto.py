@@ -31,6 +31,7 @@ trees never split on) at budgets too small for SPEX. ``pairs=False`` leaves the 
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -116,13 +117,20 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
     t = 3 if max_degree is None else int(max_degree)
     spex_floor = queries_for(n, min(t, n), (3, 3, 3))  # 3 groups of 8 bins
     stages = []
+    # The stages take their masks from one draw of the whole budget, as ProxySPEX draws them, and
+    # the fit on all of it uses the generator's state right after that draw: when auto spends its
+    # budget on the proxy, its result is ProxySPEX's at the same budget and seed, not a second
+    # opinion that is worse on some draws (it was, by up to 0.07 at 100 calls).
+    plan = uniform_masks(n, budget, keep=p_keep, seed=rng)
+    whole_budget_rng = copy.deepcopy(rng)
     while True:
         new = min(size - masks.shape[0], budget - spent())
         if new > 0:
-            fresh = uniform_masks(n, new, keep=p_keep, seed=rng)
+            fresh = plan[masks.shape[0]:masks.shape[0] + new]
             masks = np.vstack([masks, fresh])
             values = np.concatenate([values, ev(fresh)])
-        res = fit_samples(masks, values, max_degree, rng, labels=ev.game.labels, pairs=pairs)
+        fit_rng = whole_budget_rng if masks.shape[0] == budget else rng
+        res = fit_samples(masks, values, max_degree, fit_rng, labels=ev.game.labels, pairs=pairs)
         cv = float(res.metadata.get("cv_r2", 0.0))
         stages.append({"method": "proxyspex", "samples": int(masks.shape[0]), "cv_r2": cv,
                        "selection": res.metadata.get("selection")})
