@@ -331,6 +331,24 @@ def test_auto_that_spends_its_budget_on_the_proxy_returns_proxyspex_s_result():
     np.testing.assert_allclose(res.coefficients, alone.coefficients, rtol=0, atol=1e-12)
 
 
+def test_auto_spends_its_budget_when_its_masks_repeat():
+    # 10 parts at keep 0.7: 600 draws repeat many masks, each paid once per call. The budget is
+    # the plan's 600 rows, not a count of queries that repeats never reach (auto used to loop).
+    from spexkit.solvers.auto import auto
+    from spexkit.solvers.proxyspex import proxyspex
+
+    n = 10
+    game = spexkit.Game(lambda m: (1.0 - 2.0 * m) @ np.linspace(-1, 1, n) + np.sin(3 * m.sum(1)),
+                        n_players=n, keep=0.7)
+    res = auto(game, budget=600, seed=0, singles=False)
+    stages = res.metadata["auto"]["stages"]
+    assert [s["samples"] for s in stages] == [150, 300, 600] and stages[-1]["decision"] == "budget spent"
+    assert res.metadata["queries"] < 600
+    alone = proxyspex(game, budget=600, seed=0)
+    assert res.terms == alone.terms
+    np.testing.assert_allclose(res.coefficients, alone.coefficients, rtol=0, atol=1e-12)
+
+
 def test_auto_min_gain_is_deprecated():
     from spexkit.solvers.auto import auto
 

@@ -124,7 +124,9 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
     plan = uniform_masks(n, budget, keep=p_keep, seed=rng)
     whole_budget_rng = copy.deepcopy(rng)
     while True:
-        new = min(size - masks.shape[0], budget - spent())
+        # The plan's rows are the budget (a mask drawn twice in one call is paid once, as in
+        # ProxySPEX): counting queries instead would wait forever for rows the plan lacks.
+        new = min(size, budget) - masks.shape[0]
         if new > 0:
             fresh = plan[masks.shape[0]:masks.shape[0] + new]
             masks = np.vstack([masks, fresh])
@@ -134,7 +136,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         cv = float(res.metadata.get("cv_r2", 0.0))
         stages.append({"method": "proxyspex", "samples": int(masks.shape[0]), "cv_r2": cv,
                        "selection": res.metadata.get("selection")})
-        left = budget - spent()
+        left = budget - masks.shape[0]
         if cv >= target_r2:
             stages[-1]["decision"] = "target reached"
             break
