@@ -49,7 +49,8 @@ QUICKSTART_TEMPLATE = "Review: {text}\nIs this review positive or negative? Answ
 QUICKSTART_SETTINGS = [
     ("before: proxyspex, degree 2, 300", "proxyspex", 300, 2),
     ("auto, 300 (the quickstart until session 17)", "auto", 300, None),
-    ("now: auto, 500", "auto", 500, None),
+    ("auto, 500 (the quickstart in session 17)", "auto", 500, None),
+    ("now: auto, 700", "auto", 700, None),
     ("proxyspex, degree 4, 300", "proxyspex", 300, 4),
 ]
 REVIEW_SETTINGS = [
