@@ -333,7 +333,7 @@ def test_auto_that_spends_its_budget_on_the_proxy_returns_proxyspex_s_result():
 
 def test_auto_spends_its_budget_when_its_masks_repeat():
     # 10 parts at keep 0.7: 600 draws repeat many masks, each paid once per call. The budget is
-    # the plan's 600 rows, not a count of queries that repeats never reach (auto used to loop).
+    # the plan's 600 rows, not a count of queries, which repeats keep below 600.
     from spexkit.solvers.auto import auto
     from spexkit.solvers.proxyspex import proxyspex
 
