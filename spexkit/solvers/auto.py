@@ -132,9 +132,8 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         # ProxySPEX): counting queries instead would wait forever for rows the plan lacks.
         new = min(size, budget) - masks.shape[0]
         if new > 0:
-            fresh = plan[masks.shape[0]:masks.shape[0] + new]
-            masks = np.vstack([masks, fresh])
-            values = np.concatenate([values, ev(fresh)])
+            masks = plan[:masks.shape[0] + new]  # the samples so far are always the plan's first rows
+            values = np.concatenate([values, ev(masks[-new:])])
         fit_rng = whole_budget_rng if masks.shape[0] == budget else rng
         previous = res
         res = fit_samples(masks, values, max_degree, fit_rng, labels=ev.game.labels, pairs=pairs)
