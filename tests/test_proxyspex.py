@@ -314,6 +314,12 @@ def test_auto_spends_its_budget_when_the_fit_stalls():
     assert with_singles.metadata["auto"]["stages"][-1]["samples"] == 400
 
 
+def assert_same_result(res, other):
+    """The same terms, and coefficients equal to rounding."""
+    assert res.terms == other.terms
+    np.testing.assert_allclose(res.coefficients, other.coefficients, rtol=0, atol=1e-12)
+
+
 def test_auto_that_spends_its_budget_on_the_proxy_returns_proxyspex_s_result():
     # The stages draw their masks from one draw of the whole budget, as ProxySPEX does, and the
     # last fit uses the generator as ProxySPEX's fit would: same seed, same budget, same result.
@@ -326,9 +332,7 @@ def test_auto_that_spends_its_budget_on_the_proxy_returns_proxyspex_s_result():
     res = auto(game, budget=200, seed=4, singles=False)
     assert res.metadata["auto"]["stages"][-1]["decision"] == "budget spent"
     assert len(res.metadata["auto"]["stages"]) > 1  # the earlier stages took the plan's first rows
-    alone = proxyspex(game, budget=200, seed=4)
-    assert res.terms == alone.terms
-    np.testing.assert_allclose(res.coefficients, alone.coefficients, rtol=0, atol=1e-12)
+    assert_same_result(res, proxyspex(game, budget=200, seed=4))
 
 
 def test_auto_stops_early_only_when_the_previous_fit_predicts_the_new_rows():
@@ -359,9 +363,7 @@ def test_auto_spends_its_budget_when_its_masks_repeat():
     stages = res.metadata["auto"]["stages"]
     assert [s["samples"] for s in stages] == [150, 300, 600] and stages[-1]["decision"] == "budget spent"
     assert res.metadata["queries"] < 600
-    alone = proxyspex(game, budget=600, seed=0)
-    assert res.terms == alone.terms
-    np.testing.assert_allclose(res.coefficients, alone.coefficients, rtol=0, atol=1e-12)
+    assert_same_result(res, proxyspex(game, budget=600, seed=0))
 
 
 def test_auto_min_gain_is_deprecated():

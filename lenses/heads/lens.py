@@ -14,7 +14,7 @@ from spexkit.lens import Lens, renamed_keyword
 from spexkit.validation import check_positive_int, check_probability
 
 from .ablation import ablated_logits, mlp_hook_name, check_ablation, check_hooked_model, replacements
-from .metrics import METRICS, _as_index, check_answers, get_metric, target_positions
+from .metrics import METRICS, as_index, check_answers, get_metric, target_positions
 
 _LABEL = re.compile(r"^L(\d+)(?:H(\d+)|(MLP))$")
 
@@ -203,7 +203,7 @@ class HeadLens(Lens):
                 if isinstance(h[1], str) and h[1] == MLP:
                     out.add((layer, MLP))
                     continue
-                head = _as_index(h[1])
+                head = as_index(h[1])
                 if head is None or not 0 <= head < cfg.n_heads:
                     raise ValueError(f"head {h[1]!r} out of range: layer {layer} has heads 0 .. {cfg.n_heads - 1}")
                 out.add((layer, head))
@@ -233,7 +233,7 @@ class HeadLens(Lens):
 
     def _check_layer(self, layer) -> int:
         n = self.load().model_.cfg.n_layers
-        index = _as_index(layer)
+        index = as_index(layer)
         if index is None or not 0 <= index < n:
             raise ValueError(f"unknown layer {layer!r}: the model has layers 0 .. {n - 1}")
         return index

@@ -15,7 +15,7 @@ import numpy as np
 METRICS = ("logprob", "logit_diff", "loss", "accuracy")
 
 
-def _as_index(x) -> int | None:
+def as_index(x) -> int | None:
     """``x`` as an int when it is a whole number (not a bool, not 2.5, not "2"), else None."""
     if isinstance(x, (bool, np.bool_, str)):
         return None
@@ -43,7 +43,7 @@ def target_positions(positions, seq: int) -> list[int]:
     items = np.asarray(positions, dtype=object).reshape(-1).tolist()  # scalar, list or array
     out = []
     for p in items:
-        p = _as_index(p.item() if hasattr(p, "item") else p)
+        p = as_index(p.item() if hasattr(p, "item") else p)
         if p is None:
             raise ValueError(f"positions must be ints, 'last' or 'all', got {positions!r}")
         q = int(p) + seq if p < 0 else int(p)
@@ -130,7 +130,7 @@ def _token_id(x, to_token: Callable[[str], int] | None, d_vocab: int | None) -> 
         if d_vocab is not None and not 0 <= i < d_vocab:  # a tokenizer larger than the model's vocabulary
             raise ValueError(f"answer {x!r} is token id {i}, outside the model's vocabulary (0 .. {d_vocab - 1})")
         return i
-    if _as_index(x) is None:
+    if as_index(x) is None:
         raise TypeError(f"answers must be token ids (ints) or one-token strings, got {x!r}")
     if d_vocab is not None and not 0 <= int(x) < d_vocab:
         raise ValueError(f"answer token id {int(x)} is outside the vocabulary (0 .. {d_vocab - 1})")
