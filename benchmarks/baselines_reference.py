@@ -22,11 +22,11 @@ unchanged.
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/baselines_reference.py --peer-python /work/peer-venv/bin/python
+    .venv/bin/python benchmarks/baselines_reference.py --peer-python .peer-venvs/shap-lime/bin/python
     .venv/bin/python benchmarks/baselines_reference.py --no-peer   # spexkit only, peer rows kept
 
-The peer Python needs ``shap lime numpy scikit-learn`` (``python3 -m venv /work/peer-venv &&
-/work/peer-venv/bin/pip install shap lime numpy scikit-learn``); it never imports spexkit.
+The peer Python needs ``shap lime numpy scikit-learn`` (``python3 -m venv .peer-venvs/shap-lime &&
+.peer-venvs/shap-lime/bin/pip install shap lime numpy scikit-learn``); it never imports spexkit.
 Writes ``benchmarks/results/baselines_reference.json``, which ``tests/test_baselines.py``
 reads: it reruns spexkit's ``kernelshap`` on the same games and seeds and checks that its mean
 error stays within 1.2x of the shap errors recorded here.
@@ -219,7 +219,7 @@ def main(argv=None) -> int:
 
     peer, versions = None, None
     if not args.no_peer:
-        python = args.peer_python or os.environ.get("SPEXKIT_PEER_PYTHON") or "/work/peer-venv/bin/python"
+        python = args.peer_python or os.environ.get("SPEXKIT_PEER_PYTHON") or ".peer-venvs/shap-lime/bin/python"
         if not Path(python).exists():
             p.error(f"no peer Python at {python}: pass --peer-python, or --no-peer to keep the recorded peer rows")
         with tempfile.TemporaryDirectory() as tmp:

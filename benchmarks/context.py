@@ -41,7 +41,7 @@ Throughput (--throughput)
 Usage::
 
     .venv/bin/python benchmarks/context.py --quick                   # 6 items, budgets <= 64
-    .venv/bin/python benchmarks/context.py --peer-python /work/context-peer-venv/bin/python
+    .venv/bin/python benchmarks/context.py --peer-python .peer-venvs/context/bin/python
     .venv/bin/python benchmarks/context.py --from-json benchmarks/results/context.json
 
 Writes ``benchmarks/results/context.json`` (``context_quick.json`` with --quick).

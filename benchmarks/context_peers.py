@@ -4,10 +4,10 @@
 Runs in its own virtual environment (never imports spexkit) as a subprocess of the
 benchmark::
 
-    /work/context-peer-venv/bin/python benchmarks/context_peers.py IN.json OUT.json
-    /work/context-peer-venv/bin/python benchmarks/context_peers.py \\
+    .peer-venvs/context/bin/python benchmarks/context_peers.py IN.json OUT.json
+    .peer-venvs/context/bin/python benchmarks/context_peers.py \\
         benchmarks/data/context_peers_example.json OUT.json --model-dir DIR
-    /work/context-peer-venv/bin/python benchmarks/context_peers.py FITS.json OUT.json --solve
+    .peer-venvs/context/bin/python benchmarks/context_peers.py FITS.json OUT.json --solve
 
 For each question–context item (a list of sentences, a query and a fixed answer) it asks
 which sentences drove the answer, with
@@ -84,9 +84,9 @@ the method fits one, ``n_samples``, ``evaluations``, ``forward_calls``, ``wall_s
 
 Install (Python 3.11; torch first, pinned, so pip never swaps in a CUDA build)::
 
-    python3 -m venv /work/context-peer-venv
-    /work/context-peer-venv/bin/pip install torch==2.13.0
-    /work/context-peer-venv/bin/pip install torch==2.13.0 context-cite==0.0.4 \\
+    python3 -m venv .peer-venvs/context
+    .peer-venvs/context/bin/pip install torch==2.13.0
+    .peer-venvs/context/bin/pip install torch==2.13.0 context-cite==0.0.4 \\
         captum==0.9.0 transformers==5.24.0
 
 (resolved here: numpy 2.4.6, scikit-learn 1.9.1, datasets 5.2.0, nltk 3.10.4.) The model

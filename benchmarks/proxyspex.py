@@ -8,7 +8,7 @@ Time is the whole call: sampling + (tuning) + fit + extraction + selection/refit
 
 Usage:
     .venv/bin/python benchmarks/proxyspex.py                       # spexkit only
-    .venv/bin/python benchmarks/proxyspex.py --peer-python /work/bench-venv/bin/python
+    .venv/bin/python benchmarks/proxyspex.py --peer-python .peer-venvs/shapiq/bin/python
     .venv/bin/python benchmarks/proxyspex.py --quick               # 2 seeds
     .venv/bin/python benchmarks/proxyspex.py --peer-from benchmarks/results/proxyspex.json
         # rerun spexkit only; the peer's rows (slow: ~1 min a call) are carried over

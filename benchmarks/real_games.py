@@ -38,7 +38,7 @@ use ``--heads-cache``, shared with ``benchmarks/heads.py``), so a rerun pays onl
 it has never seen: a rerun after a solver change costs the solver time alone.
 
 Usage:
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/real_games.py --peer-python /work/bench-venv/bin/python
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/real_games.py --peer-python .peer-venvs/shapiq/bin/python
     .venv/bin/python benchmarks/real_games.py --quick            # a few tabular games, one planted, ~30 s
     .venv/bin/python benchmarks/real_games.py --games tabular --methods proxyspex,auto,linear
     .venv/bin/python benchmarks/real_games.py --update-docs      # also rewrite "Real games" in docs/benchmarks.md

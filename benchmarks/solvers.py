@@ -5,7 +5,7 @@ Run from the repository root (``make bench`` does this)::
 
     python benchmarks/solvers.py                      # full run, 5 seeds (8-10 min on 2 cores)
     python benchmarks/solvers.py --quick              # 2 seeds, tighter time caps for the peer
-    python benchmarks/solvers.py --peer-python /work/bench-venv/bin/python
+    python benchmarks/solvers.py --peer-python .peer-venvs/shapiq/bin/python
     python benchmarks/solvers.py --no-peer            # spexkit only (under 10 s)
     python benchmarks/solvers.py --update-docs        # also refresh the tables in docs/benchmarks.md
     python benchmarks/solvers.py proxyspex --quick    # the ProxySPEX suite (benchmarks/proxyspex.py)
@@ -27,7 +27,7 @@ What it measures, per case and per method (see docs/benchmarks.md):
 Every (method, case) pair runs in its own fresh worker process (this same file with
 ``--worker``), so the first call there is a true cold start. The peer runs under the Python
 given by ``--peer-python`` (else ``$SPEXKIT_PEER_PYTHON``, this interpreter or
-/work/bench-venv/bin/python, whichever has shapiq); without one, the peer columns are
+.peer-venvs/shapiq/bin/python, whichever has shapiq); without one, the peer columns are
 skipped and the script says so.
 """
 
@@ -364,10 +364,10 @@ def worker(spec: dict) -> None:
 # ============================================================================ driver side
 def find_peer_python(arg: str | None) -> str | None:
     """The Python that runs the peer: ``arg`` if given (and nothing else), else
-    ``$SPEXKIT_PEER_PYTHON``, this interpreter, or /work/bench-venv/bin/python, whichever
+    ``$SPEXKIT_PEER_PYTHON``, this interpreter, or .peer-venvs/shapiq/bin/python, whichever
     first has shapiq installed."""
     candidates = [arg] if arg else [os.environ.get("SPEXKIT_PEER_PYTHON"), sys.executable,
-                                    "/work/bench-venv/bin/python"]
+                                    ".peer-venvs/shapiq/bin/python"]
     for py in candidates:
         if not py or not Path(py).exists():
             continue

@@ -214,7 +214,7 @@ def test_sampled_kernelshap_is_within_1_2x_of_shap():
     """Our error, run here, against shap's recorded on the same value tables and budgets.
 
     The shap errors come from benchmarks/results/baselines_reference.json (regenerate with
-    ``benchmarks/baselines_reference.py --peer-python /work/peer-venv/bin/python``), so this
+    ``benchmarks/baselines_reference.py --peer-python .peer-venvs/shap-lime/bin/python``), so this
     needs no shap; it fails if the file is missing.
     """
     ref = json.loads(REFERENCE.read_text())
