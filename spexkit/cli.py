@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--snr-db", type=float, default=None, help="planted game: Gaussian noise level")
     what.add_argument("--game-seed", type=int, default=0, help="planted game: seed (default 0)")
     how = run.add_argument_group("how")
-    how.add_argument("--method", default="auto", help="auto, exact, spex, proxyspex, kernelshap, lime, banzhaf, lasso")
+    how.add_argument("--method", default="auto", help="auto (default), exact, spex, proxyspex, additive_plus, "
+                     "kernelshap, lime, banzhaf, lasso, or a method a plugin registered")
     how.add_argument("--budget", type=int, default=None, help="most value-function calls to spend")
     how.add_argument("--max-degree", type=int, default=None, help="highest interaction order to look for")
     how.add_argument("--seed", type=int, default=0, help="random seed of the method (default 0)")

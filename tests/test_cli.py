@@ -59,6 +59,9 @@ def test_help_explains_options():
     assert r.returncode == 0
     for flag in ("--lens", "--method", "--budget", "--cache", "--plot", "--n-jobs"):
         assert flag in r.stdout
+    help_text = " ".join(r.stdout.split())  # argparse wraps lines
+    missing = [m for m in spexkit.solvers.available_methods() if m not in help_text]
+    assert not missing, f"--method's help omits {missing}"
 
 
 def test_run_a_lens_from_an_entry_point(tmp_path):

@@ -36,6 +36,20 @@ def test_available_lenses_finds_registered_lens(fake_lens_dist):
     assert "broken" not in lenses
 
 
+def test_two_lenses_under_one_name_keep_the_first_and_warn(fake_lens_dist, tmp_path_factory, monkeypatch):
+    other = tmp_path_factory.mktemp("other")
+    dist = other / "other_lens-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: other-lens\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[spexkit.lenses]\ntoy = other_lens_pkg:OtherLens\n")
+    monkeypatch.setattr(sys, "path", sys.path + [str(other)])  # after the first toy lens
+    with pytest.warns(UserWarning) as caught:
+        lenses = spexkit.available_lenses()
+    assert lenses["toy"].__name__ == "ToyLens"
+    assert any("registered as 'toy'" in str(w.message) and "other_lens_pkg:OtherLens (ignored)" in str(w.message)
+               for w in caught)
+
+
 def test_core_does_not_import_lenses():
     # Every core module (solvers, widgets, cli, plots included) imported in a fresh
     # interpreter: not one may pull in a lens package.

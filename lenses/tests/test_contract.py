@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import ast
-import inspect
+import importlib
 import warnings
-from pathlib import Path
 
 import pytest
 
 import spexkit
-from spexkit.lens import Lens
+from spexkit.testing import check_lens, check_widget_module
 from spexkit.widgets import ExplainerWidget
 
-LENSES = Path(__file__).resolve().parents[1]
 SHIPPED = ("features", "heads", "data")
 
 
@@ -43,27 +40,21 @@ def _lens_classes() -> dict[str, type]:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_lens_shares_the_contract(name):
-    cls = _lens_classes()[name]
-    assert issubclass(cls, Lens) and cls.name == name
-    params = inspect.signature(cls.__init__).parameters
-    assert "value" in params, "the quantity read from the model is called value= in every lens"
-    for own in ("load", "is_loaded", "get_params", "clone"):
-        assert getattr(cls, own) is getattr(Lens, own), f"{name} overrides {own}: implement _load() instead"
-    assert cls.widget is not Lens.widget, f"{name} has no widget of its own"
+    # the check a plugin runs on its own lens (docs/writing-a-lens.md, "Tests")
+    check_lens(_lens_classes()[name], name, registered=True)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_widget_module_never_imports_its_lens_module(name):
-    tree = ast.parse((LENSES / name / "widget.py").read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            imported.add(("." * node.level) + (node.module or ""))
-            imported.update(("." * node.level) + a.name for a in node.names if node.module is None)
-        elif isinstance(node, ast.Import):
-            imported.update(a.name for a in node.names)
-    assert not imported & {".lens", f"lenses.{name}.lens", f"lenses.{name}", "."}, imported
-    assert "spexkit.widgets" in imported  # built on the one widget base
+    cls = _lens_classes()[name]
+    check_widget_module(importlib.import_module(f"lenses.{name}.widget"), cls.__module__)
+
+
+def test_a_lens_made_from_a_tiny_model_passes_every_check(tiny_text_model):
+    from lenses.features import FeatureLens
+
+    check_lens(FeatureLens, "features", make_lens=lambda: FeatureLens(tiny_text_model, value="output"),
+               example="one two three")
 
 
 def test_construction_loads_nothing_and_clone_keeps_the_arguments(tiny_text_model):
