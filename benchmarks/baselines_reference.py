@@ -219,7 +219,8 @@ def main(argv=None) -> int:
 
     peer, versions = None, None
     if not args.no_peer:
-        python = args.peer_python or os.environ.get("SPEXKIT_PEER_PYTHON") or ".peer-venvs/shap-lime/bin/python"
+        python = (args.peer_python or os.environ.get("SPEXKIT_PEER_PYTHON")
+                  or str(ROOT / ".peer-venvs" / "shap-lime" / "bin" / "python"))
         if not Path(python).exists():
             p.error(f"no peer Python at {python}: pass --peer-python, or --no-peer to keep the recorded peer rows")
         with tempfile.TemporaryDirectory() as tmp:

@@ -162,12 +162,13 @@ def throughput(model, tok, device: str, n_masks: int, text: str, rounds: int = 3
 
 
 def faithfulness(model, tok, reviews, budget: int, n_test: int, max_degree: int, seed: int,
-                 on_review=None, methods=None, cache=None) -> list[dict]:
+                 on_review=None, methods=None, cache=None, indices=None) -> list[dict]:
     from spexkit.execution import Evaluator
 
     lens = FeatureLens((model, tok), value="margin", labels=("positive", "negative"))
     rows = []
-    for i, review in enumerate(reviews):
+    # a review keeps its index in the full list (its held-out masks' seed) when only some run
+    for i, review in zip(range(len(reviews)) if indices is None else indices, reviews):
         game = lens.game(review["text"], template=SENTIMENT_TEMPLATE)
         test = sample_masks(game.n_players, n_test, keep=game.keep, seed=10_000 + i)
         t0 = time.perf_counter()
@@ -203,6 +204,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="2 short reviews, budget 250, 100 held-out masks, 16 throughput masks")
     p.add_argument("--only", choices=["throughput", "faithfulness"], default=None)
     p.add_argument("--reviews", type=int, default=None)
+    p.add_argument("--only-reviews", default=None,
+                   help="comma-separated indices into the --reviews list to run (the others are skipped)")
     p.add_argument("--budget", type=int, default=None, help="default 1000 (--quick: 250)")
     p.add_argument("--test-masks", type=int, default=None)
     p.add_argument("--max-degree", type=int, default=None, help="default 3 (--quick: 2)")
@@ -241,6 +244,10 @@ def main(argv=None) -> int:
     if args.only in (None, "faithfulness"):
         lo, hi = (25, 35) if args.quick else (25, 60)
         reviews = load_reviews(lo, hi, n=n_reviews, seed=0)
+        indices = [int(i) for i in args.only_reviews.split(",")] if args.only_reviews else list(range(len(reviews)))
+        if any(not 0 <= i < len(reviews) for i in indices):
+            p.error(f"--only-reviews takes indices below --reviews ({len(reviews)}), got {args.only_reviews}")
+        reviews = [reviews[i] for i in indices]
         print(f"faithfulness: {n_reviews} reviews of {lo}-{hi} words, budget {args.budget}, {n_test} held-out masks")
         methods = args.methods.split(",") if args.methods else ["proxyspex", "spex"] + LINEAR
 
@@ -255,7 +262,7 @@ def main(argv=None) -> int:
             return mean, best_linear
 
         rows = faithfulness(model, tok, reviews, args.budget, n_test, args.max_degree, seed=0, on_review=summarise,
-                            methods=methods, cache=args.cache or None)
+                            methods=methods, cache=args.cache or None, indices=indices)
         mean, best_linear = summarise(rows)
         print(f"{'method':<12}{'mean R²':>9}")
         for m in methods:

@@ -367,7 +367,7 @@ def find_peer_python(arg: str | None) -> str | None:
     ``$SPEXKIT_PEER_PYTHON``, this interpreter, or .peer-venvs/shapiq/bin/python, whichever
     first has shapiq installed."""
     candidates = [arg] if arg else [os.environ.get("SPEXKIT_PEER_PYTHON"), sys.executable,
-                                    ".peer-venvs/shapiq/bin/python"]
+                                    str(REPO / ".peer-venvs" / "shapiq" / "bin" / "python")]
     for py in candidates:
         if not py or not Path(py).exists():
             continue
