@@ -8,6 +8,7 @@ raises ``AssertionError`` with a message that names the rule broken and how to f
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
 from pathlib import Path
 from types import ModuleType
@@ -130,7 +131,7 @@ def check_widget_module(widget_module: ModuleType | str | Path, lens_module: str
     imported: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            module = _absolute(node.module or "", node.level, package)
+            module = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
             for alias in node.names:
                 if not (module == package and _is_submodule(path.parent, alias.name)):
                     imported.add(module)  # a name from the module itself (its __init__ for a package)
@@ -152,12 +153,3 @@ def _require(condition: object, message: str) -> None:
 
 def _is_submodule(folder: Path, name: str) -> bool:
     return (folder / f"{name}.py").exists() or (folder / name / "__init__.py").exists()
-
-
-def _absolute(module: str, level: int, package: str) -> str:
-    """The absolute name of ``from <level dots><module> import ...`` inside ``package``."""
-    if level == 0:
-        return module
-    parts = package.split(".") if package else []
-    base = parts[: max(len(parts) - (level - 1), 0)]
-    return ".".join(base + ([module] if module else []))

@@ -10,6 +10,8 @@ import pytest
 
 import spexkit
 
+from .plugin_support import install_lens_entry_points
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -80,10 +82,7 @@ def test_run_a_lens_from_an_entry_point(tmp_path):
                 return spexkit.Game(lambda m: m @ w, n_players=len(words), labels=words,
                                     fingerprint=f"sum:{text}:{self.scale}")
         """))
-    dist = tmp_path / "sum_lens-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: sum-lens\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[spexkit.lenses]\nsum = sum_lens:SumLens\n")
+    install_lens_entry_points(tmp_path, "sum-lens", {"sum": "sum_lens:SumLens"})
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
     out = tmp_path / "r.json"
     r = cli("run", "--lens", "sum", "--input", "a b c", "--option", "scale=2", "--method", "exact",

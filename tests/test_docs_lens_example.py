@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .plugin_support import install_lens_entry_points
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "writing-a-lens.md"
 FILES = ("my_lenses/columns.py", "my_lenses/columns_widget.py", "tests/test_columns.py")
 
@@ -20,13 +22,9 @@ def test_the_documented_lens_passes_the_documented_tests(tmp_path):
         (tmp_path / name).write_text(blocks[name])
     (tmp_path / "my_lenses" / "__init__.py").write_text("")
     # installed as the page's pyproject.toml would install it: the entry point in the metadata
-    dist = tmp_path / "my_lenses-0.1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-lenses\nVersion: 0.1.0\n")
-    (dist / "entry_points.txt").write_text("[spexkit.lenses]\ncolumns = my_lenses.columns:ColumnLens\n")
+    install_lens_entry_points(tmp_path, "my-lenses", {"columns": "my_lenses.columns:ColumnLens"})
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_columns.py"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=600,
                        env={**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "PYTHONPATH": str(tmp_path)})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "4 passed" in r.stdout
-

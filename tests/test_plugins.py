@@ -7,6 +7,8 @@ import pytest
 
 import spexkit
 
+from .plugin_support import install_lens_entry_points
+
 
 @pytest.fixture
 def fake_lens_dist(tmp_path, monkeypatch):
@@ -18,12 +20,7 @@ def fake_lens_dist(tmp_path, monkeypatch):
             """
         )
     )
-    dist = tmp_path / "toy_lens-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-lens\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[spexkit.lenses]\ntoy = toy_lens_pkg:ToyLens\nbroken = toy_lens_pkg:Missing\n"
-    )
+    install_lens_entry_points(tmp_path, "toy-lens", {"toy": "toy_lens_pkg:ToyLens", "broken": "toy_lens_pkg:Missing"})
     monkeypatch.syspath_prepend(str(tmp_path))
     yield
     sys.modules.pop("toy_lens_pkg", None)
@@ -38,10 +35,7 @@ def test_available_lenses_finds_registered_lens(fake_lens_dist):
 
 def test_two_lenses_under_one_name_keep_the_first_and_warn(fake_lens_dist, tmp_path_factory, monkeypatch):
     other = tmp_path_factory.mktemp("other")
-    dist = other / "other_lens-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: other-lens\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[spexkit.lenses]\ntoy = other_lens_pkg:OtherLens\n")
+    install_lens_entry_points(other, "other-lens", {"toy": "other_lens_pkg:OtherLens"})
     monkeypatch.setattr(sys, "path", sys.path + [str(other)])  # after the first toy lens
     with pytest.warns(UserWarning) as caught:
         lenses = spexkit.available_lenses()
