@@ -559,18 +559,30 @@ def test_auto_falls_back_to_spex_only_for_games_sampled_near_half():
 
 
 def test_booster_threads_do_not_change_the_result():
-    # LightGBM runs on every core; deterministic=True with a forced layout must give the same
-    # trees, hence the same terms and coefficients, as a single thread.
+    # deterministic=True with a forced layout must give the same trees, hence the same terms
+    # and coefficients, on two threads as on one (so the thread count may follow the size).
     from spexkit.masks import uniform_masks
     from spexkit.solvers.proxyspex import fit_samples
 
     game = planted_game(200, 15, 3, basis="mobius", hierarchical=True, snr_db=20, seed=4)
     masks = uniform_masks(200, 400, keep=0.5, seed=4)
     values = game(masks)
-    every_core = fit_samples(masks, values, 3, seed=4)
+    two = fit_samples(masks, values, 3, seed=4, booster_params={"n_jobs": 2})
     one = fit_samples(masks, values, 3, seed=4, booster_params={"n_jobs": 1})
-    assert every_core.terms == one.terms
-    assert np.array_equal(every_core.coefficients, one.coefficients)
+    chosen = fit_samples(masks, values, 3, seed=4)
+    assert two.terms == one.terms == chosen.terms
+    assert np.array_equal(two.coefficients, one.coefficients)
+    assert np.array_equal(chosen.coefficients, one.coefficients)
+
+
+def test_booster_threads_follow_the_size_unless_given():
+    from spexkit.solvers.proxyspex.booster import PARALLEL_MIN_ENTRIES, booster_threads
+
+    small = np.zeros((100, 30), dtype=bool)
+    large = np.zeros((PARALLEL_MIN_ENTRIES // 100 + 1, 100), dtype=bool)
+    assert booster_threads(small, {"n_jobs": None})["n_jobs"] == 1  # one thread: no waiting on busy cores
+    assert booster_threads(large, {"n_jobs": None})["n_jobs"] is None  # every core
+    assert booster_threads(small, {"n_jobs": 2})["n_jobs"] == 2  # the user's choice stands
 
 
 def test_small_sample_fits_are_averaged_and_the_average_is_exact():

@@ -26,9 +26,10 @@ def default_booster_params(max_degree: int | None, n_samples: int, seed: int) ->
         "reg_lambda": 0.0,
         "max_bin": 2,  # features are 0/1: one threshold is all there is
         "min_data_in_bin": 1,
-        # Every core: with deterministic=True and a forced histogram layout LightGBM gives the
-        # same trees for any thread count (its documented guarantee, and bit-identical terms
-        # and coefficients here for 1, 2 and all threads), so reproducibility costs no speed.
+        # None: chosen by fit_booster from the problem's size. With deterministic=True and a
+        # forced histogram layout LightGBM gives the same trees for any thread count (its
+        # documented guarantee, and bit-identical terms and coefficients here for 1, 2 and all
+        # threads), so the choice changes speed only.
         "n_jobs": None,
         "random_state": seed,
         "deterministic": True,
@@ -37,11 +38,29 @@ def default_booster_params(max_degree: int | None, n_samples: int, seed: int) ->
     }
 
 
+#: Below this many mask entries (samples x parts) the booster runs on one thread. Idle, more
+#: threads gain at most 1.3x there (2 cores: 0.11 s against 0.09 s at 1,000 x 100); with
+#: the cores busy elsewhere (a model in another process, a second job) LightGBM's OpenMP
+#: threads wait on each other and a fit takes 3-60x longer than on one thread (60 x 8
+#: samples: 3.7 s against 0.06 s). Above it, every core (1.6x idle at 1,000 x 1,000).
+PARALLEL_MIN_ENTRIES = 300_000
+
+
+def booster_threads(masks: np.ndarray, params: dict) -> dict:
+    """``params`` with ``n_jobs`` chosen when it is None: 1 below :data:`PARALLEL_MIN_ENTRIES`."""
+    if params.get("n_jobs") is not None:
+        return params
+    return dict(params, n_jobs=1 if masks.size < PARALLEL_MIN_ENTRIES else None)
+
+
 def fit_booster(masks: np.ndarray, values: np.ndarray, params: dict):
-    """Fit a LightGBM regressor on 0/1 features and return its booster."""
+    """Fit a LightGBM regressor on 0/1 features and return its booster.
+
+    ``params["n_jobs"] = None`` lets :func:`booster_threads` pick the thread count.
+    """
     import lightgbm as lgb
 
-    model = lgb.LGBMRegressor(**params)
+    model = lgb.LGBMRegressor(**booster_threads(masks, params))
     model.fit(masks.astype(np.float32), values)
     return model.booster_
 
