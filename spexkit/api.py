@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from .game import Game
 from .interactions import Interactions
 from .solvers import get_method
-from .validation import check_budget, check_positive_int, check_probability, check_random_state
+from .validation import check_budget, check_positive_int, check_probability, check_random_state, check_seed
 
 
 def explain(
@@ -101,7 +103,7 @@ def explain(
             "queries": evaluator.queries,
             "cache_hits": evaluator.cache_hits,
             "asked": evaluator.asked,
-            "seed": seed if isinstance(seed, int) or seed is None else "generator",
+            "seed": "generator" if isinstance(seed, np.random.Generator) else check_seed(seed),
             "time_total": time.perf_counter() - t0,
             "n_players": game.n_players,
         }

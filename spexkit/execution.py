@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from numbers import Integral
 
 import numpy as np
 
@@ -87,8 +88,8 @@ class Evaluator:
         self.reporter = progress if hasattr(progress, "update") else None
         self.progress = self.reporter is not None or want_progress(progress)
         self.desc = desc
-        if n_jobs is None or int(n_jobs) == 0:
-            raise ValueError("n_jobs must be a non-zero int (-1 for all cores)")
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, (Integral, np.integer)) or n_jobs == 0:
+            raise ValueError(f"n_jobs must be a non-zero int (-1 for all cores), got {n_jobs!r}")
         self.n_jobs = int(n_jobs)
         self.backend = backend
         self.cache = self._open_cache(cache)

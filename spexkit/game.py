@@ -9,8 +9,8 @@ import hashlib
 import numpy as np
 
 from .identity import callable_identity
-from .validation import (check_labels, check_masks, check_n_players, check_positive_int, check_probability,
-                         check_values)
+from .validation import (check_labels, check_masks, check_n_players, check_players, check_positive_int,
+                         check_probability, check_values)
 
 ValueFunction = Callable[[np.ndarray], Any]
 
@@ -120,10 +120,5 @@ class Game:
     def value_of(self, removed: Sequence[int] = ()) -> float:
         """The value with the listed players removed and every other player kept."""
         mask = np.ones((1, self.n_players), dtype=bool)
-        removed = list(removed)
-        if removed:
-            r = np.asarray(removed, dtype=np.int64)
-            if r.min() < 0 or r.max() >= self.n_players:
-                raise ValueError(f"removed players must lie in [0, {self.n_players - 1}], got {removed}")
-            mask[0, r] = False
+        mask[0, check_players(removed, self.n_players)] = False
         return float(self(mask)[0])

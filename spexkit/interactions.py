@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from numbers import Integral
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from . import indices as _indices
 from . import terms as _terms
 from . import transforms as _transforms
-from .validation import check_labels, check_masks, check_n_players, first_non_finite
+from .validation import (check_labels, check_masks, check_n_players, check_players, check_positive_int,
+                         first_non_finite)
 
 EXPANSION_BASES = ("fourier", "mobius")
 _JSON_FORMAT = "spexkit.interactions"
@@ -69,6 +71,8 @@ class Interactions:
         self.n_players = n
         self.basis = basis
         self.labels = check_labels(labels, n)
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise TypeError(f"metadata must be a dict, got {type(metadata).__name__}")
         self.metadata: dict[str, Any] = dict(metadata or {})
 
     @property
@@ -171,12 +175,18 @@ class Interactions:
     def top(self, k: int = 10, order: int | None = None) -> list[tuple[tuple[int, ...], float]]:
         """The k terms with the largest ``|coefficient|`` (optionally of one order), largest first.
 
-        The constant term is left out.
+        The constant term is left out (``order`` is 1 or more); ``k = 0`` gives an empty list.
         """
+        if isinstance(k, bool) or not isinstance(k, (Integral, np.integer)):
+            raise TypeError(f"k must be a non-negative int, got {type(k).__name__} {k!r}")
+        if k < 0:
+            raise ValueError(f"k must be a non-negative int, got {k}")
+        if order is not None:
+            order = check_positive_int(order, "order")
         deg = self.degrees
         keep = deg > 0 if order is None else deg == order
         rows = np.flatnonzero(keep)
-        ranked = rows[np.argsort(-np.abs(self.coefficients[rows]), kind="stable")][: max(int(k), 0)]
+        ranked = rows[np.argsort(-np.abs(self.coefficients[rows]), kind="stable")][: int(k)]
         tuples = _terms.to_tuples(self._idx[ranked], self.n_players)
         return [(t, float(c)) for t, c in zip(tuples, self.coefficients[ranked])]
 
@@ -197,7 +207,7 @@ class Interactions:
         Players are named by :attr:`display_labels`: a repeated word carries its player index,
         e.g. ``"the (3) × film"``.
         """
-        return _term_label(term, self.display_labels)
+        return _term_label(check_players(term, self.n_players, "term"), self.display_labels)
 
     # ----------------------------------------------------------------- export
     def to_pandas(self):

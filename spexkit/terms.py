@@ -35,6 +35,12 @@ def as_term_matrix(terms, n_players: int) -> np.ndarray:
         return _from_bool(terms)
     if isinstance(terms, np.ndarray) and terms.ndim == 2 and terms.dtype.kind in "iu":
         idx = terms.astype(np.int64)
+        # 0/1 rows in one column per player, read as indices, would repeat players or be
+        # out of order: almost surely a support matrix given as ints.
+        if n > 1 and idx.shape[1] == n and idx.size and np.isin(idx, (0, 1)).all() and \
+                (np.diff(idx, axis=1) <= 0).any():
+            raise ValueError("an integer term matrix of 0s and 1s with one column per player reads as player "
+                             "indices; pass a support matrix as bool (terms.astype(bool)), or terms as index tuples")
     else:
         rows = [tuple(int(i) for i in t) for t in _iter_terms(terms)]
         # n is the padding value below, so a player index n must be caught here, before padding.
@@ -58,6 +64,8 @@ def as_term_matrix(terms, n_players: int) -> np.ndarray:
 
 def _iter_terms(terms) -> Iterable:
     for t in terms:
+        if isinstance(t, (str, bytes)):
+            raise TypeError(f"a term is a tuple of player indices, got the string {t!r}")
         if isinstance(t, (int, np.integer)):
             yield (t,)
         else:

@@ -8,7 +8,7 @@ and what would work.
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -31,11 +31,33 @@ def check_random_state(seed: int | np.random.Generator | None) -> np.random.Gene
     >>> check_random_state(rng) is rng
     True
     """
-    if seed is None or isinstance(seed, (Integral, np.integer)):
-        return np.random.default_rng(None if seed is None else int(seed))
     if isinstance(seed, np.random.Generator):
         return seed
-    raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {type(seed).__name__}")
+    seed = check_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def check_seed(seed) -> int | None:
+    """Validate a seed given as a number: None or a non-negative int (numpy ints included),
+    returned as a plain ``int`` so that it can be recorded; a bool or a float is refused.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_seed(np.int64(7))
+    7
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be a non-negative int, got -1
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (Integral, np.integer)):
+        raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return int(seed)
 
 
 def check_n_players(n_players: int) -> int:
@@ -180,10 +202,41 @@ def check_samples(masks, values, n_players: int | None = None, *,
     return masks, vals
 
 
+def check_players(players, n_players: int, name: str = "removed players") -> list[int]:
+    """Validate a list of player indices (ints in ``[0, n_players)``, numpy ints included).
+
+    A lone int, a string, a float or a bool is refused rather than read some other way.
+
+    Examples
+    --------
+    >>> check_players([2, 0], 3)
+    [2, 0]
+    >>> check_players(2, 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: removed players must be a list of indices, got int 2; for one player write [2]
+    """
+    if isinstance(players, (Integral, np.integer)) and not isinstance(players, bool):
+        raise TypeError(f"{name} must be a list of indices, got int {players}; for one player write [{players}]")
+    if isinstance(players, (str, bytes)) or not isinstance(players, Iterable):
+        raise TypeError(f"{name} must be a list of indices (ints), got {type(players).__name__} {players!r:.60}")
+    players = list(players)
+    for p in players:
+        if isinstance(p, bool) or not isinstance(p, (Integral, np.integer)):
+            label = " (to name a player by its label, use its index: game.labels.index(...))" if isinstance(p, str) else ""
+            raise TypeError(f"{name} must be indices (ints), got {type(p).__name__} {p!r}{label}")
+        if not 0 <= p < n_players:
+            raise ValueError(f"{name} must lie in [0, {n_players - 1}], got {p} in {players}")
+    return [int(p) for p in players]
+
+
 def check_labels(labels: Sequence[str] | None, n_players: int) -> list[str]:
     """Return one string label per player (default: "0", "1", ...)."""
     if labels is None:
         return [str(i) for i in range(n_players)]
+    if isinstance(labels, (set, frozenset, dict)) or isinstance(labels, str) or not isinstance(labels, Iterable):
+        raise TypeError(f"labels must be a list of names in player order, got {type(labels).__name__}"
+                        + (" (a set has no order)" if isinstance(labels, (set, frozenset)) else ""))
     labels = [str(label) for label in labels]
     if len(labels) != n_players:
         raise ValueError(f"labels must have one entry per player ({n_players}), got {len(labels)}")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ def resolve_model(model) -> ModelSpec:
         if not hasattr(probe, "fit"):
             raise TypeError(f"the model factory must return an unfitted classifier with fit(X, y); "
                             f"it returned {type(probe).__name__}")
+        if isinstance(probe, RegressorMixin):  # duck-typed models need no sklearn base class
+            raise TypeError(f"the model factory returned a regressor ({type(probe).__name__}); the data lens "
+                            "retrains a classifier and reads its class scores: return a classifier, "
+                            "e.g. lambda: LogisticRegression()")
         name = f"{getattr(model, '__module__', '?')}.{getattr(model, '__qualname__', type(model).__name__)}:{probe!r}"
         return ModelSpec(name, model, "matrix")
     raise TypeError(f"model must be a preset name or a callable returning an unfitted classifier, got {type(model).__name__}")

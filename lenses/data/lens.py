@@ -16,7 +16,7 @@ import pandas as pd
 from spexkit.game import Game
 from spexkit.identity import digest
 from spexkit.lens import Lens
-from spexkit.validation import check_positive_int
+from spexkit.validation import check_players, check_positive_int, check_seed
 
 from . import sources
 from .encoding import FeatureEncoder
@@ -46,7 +46,7 @@ class DataLens(Lens):
         Column of class labels (any values; ``ClassLabel`` names are shown when present).
     text_column : str, optional
         Column of text, encoded by TF-IDF.
-    feature_columns : list of str, optional
+    feature_columns : str or list of str, optional
         Numeric columns, standardised. With neither given, a column named ``"text"`` is used
         if there is one, else every numeric column but the label (and a grouping column).
     groups : str, int, or one key per example
@@ -147,6 +147,9 @@ class DataLens(Lens):
         clip = float(self.clip)
         if not np.isfinite(clip) or clip <= 0:
             raise ValueError(f"clip must be a positive finite number, got {self.clip!r}")
+        if check_seed(self.seed) is None:
+            raise ValueError("DataLens needs an int seed (got None): every retraining is seeded so that "
+                             "the same mask always gives the same value")
         self.spec_: ModelSpec = resolve_model(self.model)
         train, held = sources.split_dataset(self.dataset)
         columns = self._columns(train)
@@ -198,7 +201,10 @@ class DataLens(Lens):
         if self.label_column not in have:
             raise ValueError(f"the dataset has no label column {self.label_column!r} (columns: "
                              f"{', '.join(map(str, have))}); pass label_column=...")
-        text, feats = self.text_column, (list(self.feature_columns) if self.feature_columns is not None else None)
+        feats = self.feature_columns
+        if isinstance(feats, str):  # one column named by itself, not its characters
+            feats = [feats]
+        text, feats = self.text_column, (list(feats) if feats is not None else None)
         if text is None and feats is None:
             if "text" in have:
                 text = "text"
@@ -351,10 +357,7 @@ class DataLens(Lens):
 
     def _mask(self, removed: Sequence[int]) -> np.ndarray:
         mask = np.ones(self.groups_.n_groups, dtype=bool)
-        removed = [int(r) for r in removed]
-        if removed and (min(removed) < 0 or max(removed) >= mask.size):
-            raise ValueError(f"removed groups must lie in [0, {mask.size - 1}], got {removed}")
-        mask[removed] = False
+        mask[check_players(removed, mask.size, "removed groups")] = False
         return mask
 
     def widget(self, test_examples=None, **options):

@@ -404,7 +404,17 @@ class TextFunction:
         out = self.fn(list(texts))
         if hasattr(out, "detach"):
             out = out.detach().float().cpu().numpy()
-        out = np.asarray(out, dtype=np.float64)
+        try:
+            out = np.asarray(out, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            first = next(iter(out), None) if isinstance(out, (list, tuple)) else out
+            inner = first[0] if isinstance(first, list) and first else first
+            hint = ('; a Hugging Face pipeline returns dicts: wrap it, e.g. lambda texts: [o["score"] for o in '
+                    "pipe(texts)]") if isinstance(inner, dict) else ""
+            raise TypeError(f"the model callable must return one number (or one vector of numbers) per string; "
+                            f"it returned {type(out).__name__} of {type(first).__name__} {first!r:.80}{hint}") from exc
+        if out.ndim == 2 and out.shape[1] == 1:  # one number per string, as a column
+            out = out[:, 0]
         if out.shape[:1] != (len(texts),) or out.ndim > 2:
             raise ValueError(f"the model callable must return one number or vector per string: got shape "
                              f"{out.shape} for {len(texts)} strings")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -112,8 +113,16 @@ class FeatureLens(Lens):
                              "or pass a callable")
         if masking not in MASKINGS:
             raise ValueError(f"unknown masking {masking!r}; choose one of {', '.join(MASKINGS)}")
-        if int(answer_tokens) < 1:
-            raise ValueError(f"answer_tokens must be >= 1, got {answer_tokens!r}")
+        if not isinstance(segmentation, str) and not callable(segmentation) and \
+                not isinstance(segmentation, (list, tuple)):
+            raise TypeError(f"segmentation must be a name, a list of segments or a callable, got "
+                            f"{type(segmentation).__name__}")
+        check_positive_int(answer_tokens, "answer_tokens")
+        if not isinstance(placeholder, str):
+            raise TypeError(f"placeholder must be a string, got {type(placeholder).__name__}")
+        for size, name in ((batch_size, "batch_size"), (max_batch_tokens, "max_batch_tokens")):
+            if size is not None:
+                check_positive_int(size, name)
         if chat not in ("auto", True, False):
             raise ValueError(f"chat must be 'auto', True or False, got {chat!r}")
         check_probability(keep, "keep")
@@ -151,8 +160,9 @@ class FeatureLens(Lens):
         """Load the model (named models once per lens) and the backend that runs it.
 
         Sets ``backend_`` (what runs the masked prompts), ``kind_`` (``"causal"``,
-        ``"encoder"`` or ``"callable"``) and ``model_id_`` (the model's part of the games'
-        fingerprints; None for a callable without a stable name).
+        ``"encoder"`` or ``"callable"``), ``value_`` (the value read, ``"auto"`` resolved) and
+        ``model_id_`` (the model's part of the games' fingerprints; None for a callable without
+        a stable name).
         """
         model, tok = self.model, self.tokenizer
         if isinstance(model, tuple) and len(model) == 2:
@@ -196,6 +206,7 @@ class FeatureLens(Lens):
         else:
             self.backend_ = TextFunction(model)
         self._check_value()
+        self.value_ = self._resolved_value()
 
     def _resolved_value(self):
         if callable(self.value) or self.value != "auto":
@@ -265,11 +276,14 @@ class FeatureLens(Lens):
             if "{question}" not in template:
                 raise ValueError(f"a template used with question= must contain '{{question}}', got {template!r}")
             template = template.replace("{question}", question)
+        elif template is not None and "{question}" in template:
+            raise ValueError("the template holds '{question}' but no question was given: pass question=...")
         backend = self.load().backend_
         tok = getattr(backend, "tokenizer", None)
         seg = segment(text, self.segmentation, fixed=fixed, tokenizer=tok, masking=self.masking,
                       placeholder=self.placeholder)
         value = self._resolved_value()
+        self._warn_unread(value, answer=answer, labels=labels)
         prefix, suffix = self._split_template(template, self.kind_ == "causal")
         info = {"lens": "features", "model": self.model_id_, "value": value if isinstance(value, str) else
                 callable_identity(value), "masking": self.masking, "placeholder": self.placeholder,
@@ -288,6 +302,16 @@ class FeatureLens(Lens):
         return spexkit.Game(fn, n_players=seg.n_players, labels=seg.labels, keep=self.keep,
                             batch_size=4 * micro, fingerprint=fingerprint,
                             info={"segments": seg, "prompt": prefix + seg.text + suffix, **extra})
+
+    def _warn_unread(self, value, *, answer, labels) -> None:
+        """Warn about arguments of :meth:`game` that this lens's value does not read."""
+        shown = repr(value) if isinstance(value, str) else "a function"
+        if answer is not None and value not in ("logprob", "logit_prob"):
+            warnings.warn(f"answer= is read only by value='logprob' or 'logit_prob' of a causal LM; this lens's "
+                          f"value is {shown} ({self.kind_} model), so the answer is ignored", stacklevel=3)
+        if labels is not None and value != "margin":
+            warnings.warn(f"labels= is read only by value='margin' of a causal LM; this lens's value is {shown} "
+                          f"({self.kind_} model), so the labels are ignored", stacklevel=3)
 
     def _causal_value(self, lm: CausalLM, seg, prefix: str, suffix: str, value, labels, answer):
         # A space before the text belongs to the text's first token (as it would in one string).
@@ -381,7 +405,8 @@ class FeatureLens(Lens):
             raise ValueError("value='output' needs the callable to return one number per string; "
                              "it returns vectors: use value='cosine'")
         if not callable(value) and value == "cosine" and np.ndim(full) != 1:
-            raise ValueError("value='cosine' needs one vector per string")
+            raise ValueError("value='cosine' needs one vector per string; the model returns one number per "
+                             "string: use value='output'")
 
         def fn(masks):
             out = run(texts_of(masks))

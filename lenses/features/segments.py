@@ -9,7 +9,9 @@ glue in front of it, so ``"a good film"`` without ``good`` reads ``"a film"``, n
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from numbers import Integral
 from typing import Callable, Sequence
 
 import numpy as np
@@ -174,10 +176,19 @@ def segment(text, segmentation="words", *, fixed: Sequence[str] | None = None, t
             raise ValueError(f"unknown segmentation {segmentation!r}; choose one of "
                              f"{', '.join(SEGMENTATIONS)}, a list of segments or a callable")
     elif callable(segmentation):
-        found = list(segmentation(text))
+        found = segmentation(text)
+        expected = "the segmenter must return a list of substrings of the text or of (start, end) spans"
+        if isinstance(found, str) or not isinstance(found, Iterable):  # a lone string would split into characters
+            raise TypeError(f"{expected}; got {type(found).__name__} {found!r:.60}")
+        found = list(found)
         if found and all(isinstance(s, str) for s in found):
             spans = spans_of_substrings(text, found, "segments")
         else:
+            odd = next((s for s in found if isinstance(s, (str, bytes)) or not isinstance(s, Sequence) or len(s) != 2
+                        or not all(isinstance(x, (Integral, np.integer)) and not isinstance(x, bool) for x in s)),
+                       None)
+            if odd is not None:
+                raise TypeError(f"{expected}, not a mix; got the entry {odd!r}")
             spans = [(int(a), int(b)) for a, b in found]
             bad = next(((a, b) for a, b in spans if not 0 <= a < b <= len(text)), None)
             if bad is not None:

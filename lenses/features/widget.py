@@ -121,7 +121,8 @@ class FeatureWidget(ExplainerWidget):
         if question is None and template is not None and "{question}" in template:
             raise ValueError("the template has {question}: type a question")
         return self.active_lens.game(self.prompt.value, template=template, fixed=fixed, question=question,
-                                     answer=answer if self.active_lens.kind_ == "causal" else None)
+                                     answer=answer if self.active_lens.value_ in ("logprob", "logit_prob")
+                                     else None)
 
     def plot_players(self, result, ax) -> None:
         from spexkit import plots

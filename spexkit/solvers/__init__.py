@@ -41,6 +41,14 @@ def warn_ignored_keep(method: str, keep, why: str) -> None:
         warnings.warn(f"method={method!r} ignores keep={keep}: {why}", UserWarning, stacklevel=3)
 
 
+def warn_main_effects_only(method: str, max_degree) -> None:
+    """Warn that ``max_degree`` above 1 was given to a method that returns main effects only."""
+    if max_degree is not None and int(max_degree) > 1:
+        warnings.warn(f"method={method!r} returns main effects only (degree 1), so max_degree={max_degree} is "
+                      "ignored; for interactions use method='auto', 'proxyspex', 'spex' or 'lasso'",
+                      UserWarning, stacklevel=3)
+
+
 def available_methods() -> list[str]:
     _load_builtin()
     return sorted(_METHODS)

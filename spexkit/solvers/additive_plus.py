@@ -45,6 +45,7 @@ from ..masks import uniform_masks
 from ..validation import check_budget, check_positive_int, check_probability, check_random_state, check_samples, first_non_finite
 from . import register
 from .baselines import _draw_distinct
+from .exact import EXACT_MAX_PLAYERS, exact
 
 CANDIDATES = ("additive", "rescaled", "focused", "sparse", "trees")
 
@@ -379,7 +380,8 @@ def additive_plus(game, budget: int | None = None, max_degree: int | None = None
                   min_gain: float = 0.005, trees: bool = True) -> Interactions:
     """The n single removals, then random masks; an additive model with interactions where they pay.
 
-    Needs a budget of at least n + 1 + 2·``cv_folds`` queries (default: 2(n + 1)).
+    Needs a budget of at least n + 1 + 2·``cv_folds`` queries (default: 2(n + 1), at least
+    that); a budget that covers all 2^n masks (n <= 12) gets the exact expansion instead.
 
     Examples
     --------
@@ -395,8 +397,12 @@ def additive_plus(game, budget: int | None = None, max_degree: int | None = None
     n = ev.game.n_players
     rng = check_random_state(seed)
     cv_folds = check_positive_int(cv_folds, "cv_folds")
-    budget = 2 * (n + 1) if budget is None else check_budget(budget, name="additive_plus's budget")
     floor = n + 1 + 2 * cv_folds
+    budget = max(2 * (n + 1), floor) if budget is None else check_budget(budget, name="additive_plus's budget")
+    if n <= EXACT_MAX_PLAYERS and (1 << n) <= budget:  # every mask fits in the budget: no surrogate needed
+        res = exact(ev, max_degree=max_degree)
+        res.metadata["additive_plus"] = {"chosen": "exact", "reason": f"2^{n} <= budget"}
+        return res
     if budget < floor:
         raise ValueError(f"additive_plus needs a budget of at least n + 1 + 2*cv_folds = {floor} "
                          f"(the full set, the {n} single removals, then random masks); got {budget}")

@@ -45,12 +45,11 @@ from ..metrics import r2_score
 from ..validation import check_budget, check_probability, check_random_state
 from . import register
 from .additive_plus import additive_plus, fit_additive_plus, fresh_uniform_masks, single_removal_masks
-from .exact import exact
+from .exact import EXACT_MAX_PLAYERS, exact
 from .proxyspex import fit_samples
 from .spex import queries_for, spex
 
 DEFAULT_BUDGET = 2000
-EXACT_MAX_PLAYERS = 12
 #: below this (and short of all 2^n masks) the proxy's cross-validation (4 folds, 2 samples a fold
 #: at least) has too few samples to tell models apart
 AUTO_MIN_BUDGET = 10

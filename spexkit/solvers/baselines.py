@@ -8,6 +8,7 @@ cost in queries. First-order methods return a degree-1 expansion whose ``shapley
 from __future__ import annotations
 
 import time
+import warnings
 from itertools import combinations
 from math import comb
 
@@ -18,7 +19,7 @@ from ..interactions import Interactions
 from ..cache import pack_masks
 from ..masks import all_masks, bit_patterns, masks_with_sizes, uniform_masks
 from ..validation import check_budget, check_positive_int, check_probability, check_random_state
-from . import register, warn_ignored_keep
+from . import register, warn_ignored_keep, warn_main_effects_only
 
 MAX_LASSO_FEATURES = 200_000
 
@@ -329,6 +330,7 @@ def kernelshap(game, budget: int | None = None, max_degree: int | None = None, s
     ev = as_evaluator(game)
     n = ev.game.n_players
     warn_ignored_keep("kernelshap", keep, "its coalition sizes follow the Shapley kernel")
+    warn_main_effects_only("kernelshap", max_degree)
     rng = check_random_state(seed)
     if n < 2:
         raise ValueError(f"kernelshap needs at least 2 players, got {n}")
@@ -397,6 +399,7 @@ def lime(game, budget: int | None = None, max_degree: int | None = None, seed=No
     ev = as_evaluator(game)
     n = ev.game.n_players
     warn_ignored_keep("lime", keep, "its masks remove a uniformly drawn number of parts")
+    warn_main_effects_only("lime", max_degree)
     rng = check_random_state(seed)
     budget = 1000 if budget is None else check_budget(budget, minimum=2, name="lime's budget")
     if not kernel_width > 0 or not ridge >= 0:
@@ -459,8 +462,9 @@ def banzhaf(game, budget: int | None = None, max_degree: int | None = None, seed
     ev = as_evaluator(game)
     n = ev.game.n_players
     warn_ignored_keep("banzhaf", keep, "its estimator needs masks that keep each part with probability 1/2")
+    warn_main_effects_only("banzhaf", max_degree)
     rng = check_random_state(seed)
-    budget = 1000 if budget is None else check_budget(budget, name="banzhaf's budget")
+    budget = 1000 if budget is None else check_budget(budget, minimum=2, name="banzhaf's budget")
     t0 = time.perf_counter()
     masks = distinct_uniform_masks(n, budget, rng)
     values = ev(masks)
@@ -470,7 +474,12 @@ def banzhaf(game, budget: int | None = None, max_degree: int | None = None, seed
     n_out = masks.shape[0] - n_in
     with np.errstate(invalid="ignore", divide="ignore"):
         beta = (values @ kept) / n_in - (values @ (1 - kept)) / n_out
-    beta = np.nan_to_num(beta)  # a player never (or always) kept has no estimate
+    unseen = np.flatnonzero((n_in == 0) | (n_out == 0))
+    if unseen.size:  # never (or always) kept: no difference to take
+        shown = unseen[:10].tolist() + (["..."] if unseen.size > 10 else [])
+        warnings.warn(f"banzhaf: players {shown} were kept in all or none of the {masks.shape[0]} masks, so their "
+                      "Banzhaf values are unknown and set to 0; raise the budget", UserWarning, stacklevel=3)
+    beta = np.nan_to_num(beta)
     terms = [()] + [(i,) for i in range(n)]
     coefs = np.concatenate([[values.mean()], -beta / 2])
     return _result(ev, terms, coefs, "fourier", "banzhaf", t0, t1)

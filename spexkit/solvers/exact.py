@@ -14,6 +14,9 @@ from ..validation import check_budget
 from . import register, warn_ignored_keep
 
 MAX_PLAYERS = transforms.MAX_EXACT_PLAYERS
+#: Sampling methods switch to the exact expansion when the budget covers all 2^n masks and n
+#: is at most this (4,096 masks: the switch never costs more than a few seconds of solver time).
+EXACT_MAX_PLAYERS = 12
 
 
 @register("exact")

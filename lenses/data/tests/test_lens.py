@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LinearRegression
 from sklearn.naive_bayes import MultinomialNB
 
 import spexkit
@@ -102,6 +103,9 @@ def test_tables_pick_numeric_columns_and_multiclass_labels():
     assert lens.class_names_ == ["setosa", "versicolor", "virginica"]
     game = lens.game(lens.test_examples()[0])
     assert np.isfinite(game(np.random.default_rng(0).random((8, 6)) < 0.5)).all()
+    # One column named by a string is that column (it used to be read as its characters).
+    one = DataLens(iris, feature_columns="petal length (cm)", groups="kmeans", n_groups=6).load()
+    assert one.feature_columns_ == ["petal length (cm)"]
 
 
 def test_pandas_frames_and_string_labels():
@@ -166,6 +170,14 @@ def test_bad_input_fails_clearly(planted, planted_lens):
         DataLens(pd.DataFrame({"words": ["a", "b"], "label": [0, 1]}), groups=1).load()
     with pytest.raises(ValueError, match="removed groups must lie in"):
         planted_lens.retrain(removed=[16])
+    with pytest.raises(TypeError, match=r"removed groups must be a list of indices, got int 3"):
+        planted_lens.retrain(removed=3)
+    with pytest.raises(ValueError, match="DataLens needs an int seed"):
+        DataLens(ds, seed=None).load()
+    with pytest.raises(TypeError, match="seed must be .* got float 1.7"):
+        DataLens(ds, seed=1.7).load()  # used to be cut to 1 silently
+    with pytest.raises(TypeError, match=r"returned a regressor \(LinearRegression\)"):
+        DataLens(ds, model=lambda: LinearRegression()).load()
     with pytest.raises(TypeError, match="DataLens takes a Hugging Face datasets.Dataset .* got list"):
         DataLens([{"x": 1.0, "label": 0}, {"x": 2.0, "label": 1}]).load()
     with pytest.raises(ValueError, match="the dataset has no rows \\(columns: text, label\\)"):

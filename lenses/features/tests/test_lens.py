@@ -218,3 +218,49 @@ def test_unknown_model_name_offline_is_a_clear_error():
     out = run_offline("from lenses.features import FeatureLens; FeatureLens('no-such/model-xyz').game('a b c')")
     assert out.returncode != 0
     assert "ValueError: cannot load model 'no-such/model-xyz'" in out.stderr
+
+
+@pytest.mark.parametrize("model, message", [
+    (lambda ts: [{"label": "POS", "score": 0.9} for _ in ts], r"returned list of dict .*pipeline returns dicts: wrap"),
+    (lambda ts: [[{"label": "POS", "score": 0.9}] for _ in ts], "pipeline returns dicts: wrap"),
+    (lambda ts: ["positive" for _ in ts], "returned list of str 'positive'$"),
+])
+def test_a_callable_returning_non_numbers_is_named(model, message):
+    with pytest.raises(TypeError, match=f"the model callable must return one number .*{message}"):
+        FeatureLens(model=model).game("a truly good film")
+
+
+def test_a_callable_returning_a_column_is_read_as_one_number_per_string():
+    lens = FeatureLens(model=lambda ts: [[float(len(t))] for t in ts])
+    game = lens.game("a truly good film")
+    assert lens.evaluate(game, removed=[1]) == len("a good film")
+    # cosine of one-number "vectors" would be 1.0 everywhere: refused, with the value that fits
+    with pytest.raises(ValueError, match="one number per string: use value='output'"):
+        FeatureLens(model=lambda ts: [[float(len(t))] for t in ts], value="cosine").game("a truly good film")
+
+
+def test_a_template_asking_for_a_question_needs_one():
+    lens = FeatureLens(model=lambda ts: [float(len(t)) for t in ts], segmentation="sentences")
+    with pytest.raises(ValueError, match=r"holds '\{question\}' but no question was given"):
+        lens.game("Ann lives in Paris. Bo likes tea.", template="Context: {text}\nQuestion: {question}\nAnswer:")
+
+
+def test_arguments_the_value_does_not_read_warn():
+    lens = FeatureLens(model=lambda ts: [float(len(t)) for t in ts])
+    with pytest.warns(UserWarning, match=r"answer= is read only by .*value is 'output' \(callable model\)"):
+        lens.game("a truly good film", answer="yes")
+    with pytest.warns(UserWarning, match=r"labels= is read only by value='margin'"):
+        lens.game("a truly good film", labels=("pos", "neg"))
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"answer_tokens": 2.7}, TypeError, "answer_tokens must be a positive int"),
+    ({"answer_tokens": 0}, ValueError, "answer_tokens must be a positive int"),
+    ({"placeholder": None}, TypeError, "placeholder must be a string"),
+    ({"segmentation": 3}, TypeError, "segmentation must be a name, a list of segments or a callable"),
+    ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
+    ({"max_batch_tokens": 1.5}, TypeError, "max_batch_tokens must be a positive int"),
+])
+def test_constructor_arguments_are_checked_at_construction(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        FeatureLens(model=lambda ts: [1.0] * len(ts), **kwargs)

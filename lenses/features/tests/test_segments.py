@@ -67,3 +67,15 @@ def test_removing_a_sub_word_token_keeps_the_space():
     seg = segment("The unbelievably good", ["The", "unbelie", "vably", "good"])
     assert seg.render(np.array([1, 0, 1, 1], bool)) == "The vably good"
     assert seg.render(np.array([1, 0, 0, 1], bool)) == "The good"
+
+
+@pytest.mark.parametrize("segmenter, message", [
+    (lambda t: t.split()[1], "got str 'good'"),  # one string: used to become its characters
+    (lambda t: None, "got NoneType None"),  # a segmenter that forgot to return
+    (lambda t: ["a", (2, 6)], "not a mix; got the entry 'a'"),
+    (lambda t: [(0, 1, 2)], r"not a mix; got the entry \(0, 1, 2\)"),
+    (lambda t: [(0.0, 1.0), (2, 6)], r"got the entry \(0.0, 1.0\)"),
+])
+def test_a_segmenter_returning_the_wrong_thing_is_named(segmenter, message):
+    with pytest.raises(TypeError, match=f"the segmenter must return a list of substrings .*{message}"):
+        segment("a good film", segmenter)

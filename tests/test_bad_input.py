@@ -1,0 +1,148 @@
+"""Bad input found by probing the public API: each case either names the problem or warns.
+
+Every case here once gave a raw numpy/LightGBM error, or silently returned something the user
+did not ask for (a seed not recorded, pairs dropped, players read from a string's characters).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import spexkit
+from spexkit import Game, Interactions, explain
+from spexkit.validation import check_players, check_seed
+
+
+def _game(n=6):
+    return Game(lambda m: m.sum(1) + 2.0 * (m[:, 0] & m[:, 1]), n_players=n)
+
+
+# ----------------------------------------------------------------- seeds
+def test_a_numpy_integer_seed_is_recorded_as_an_int():
+    res = explain(_game(), method="kernelshap", budget=30, seed=np.int64(7))
+    assert res.metadata["seed"] == 7 and type(res.metadata["seed"]) is int
+    assert Interactions.from_json(res.to_json()).metadata["seed"] == 7
+    again = explain(_game(), method="kernelshap", budget=30, seed=7)
+    np.testing.assert_array_equal(res.coefficients, again.coefficients)
+
+
+@pytest.mark.parametrize("seed, error, match", [(-1, ValueError, "non-negative"), (True, TypeError, "bool"),
+                                                (1.5, TypeError, "float"), ("0", TypeError, "str")])
+def test_a_seed_that_is_not_a_non_negative_int_is_refused_by_name(seed, error, match):
+    with pytest.raises(error, match=f"seed must .*{match}"):
+        explain(_game(), method="kernelshap", budget=30, seed=seed)
+    with pytest.raises(error, match="seed must"):
+        check_seed(seed)
+
+
+def test_a_generator_seed_is_recorded_as_generator():
+    res = explain(_game(), method="kernelshap", budget=30, seed=np.random.default_rng(0))
+    assert res.metadata["seed"] == "generator"
+
+
+# ----------------------------------------------------------------- methods' arguments
+@pytest.mark.parametrize("method", ["kernelshap", "lime", "banzhaf"])
+def test_main_effect_methods_warn_that_max_degree_is_ignored(method):
+    with pytest.warns(UserWarning, match=f"method='{method}' returns main effects only.*max_degree=2"):
+        res = explain(_game(), method=method, budget=40, max_degree=2, seed=0)
+    assert res.degrees.max() <= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        explain(_game(), method=method, budget=40, max_degree=1, seed=0)  # nothing to say
+
+
+def test_banzhaf_needs_two_masks_and_says_which_players_it_could_not_estimate():
+    with pytest.raises(ValueError, match="banzhaf's budget must be at least 2"):
+        explain(_game(8), method="banzhaf", budget=1)
+    with pytest.warns(UserWarning, match="kept in all or none of the 2 masks"):
+        res = explain(_game(8), method="banzhaf", budget=2, seed=0)
+    assert np.isfinite(res.banzhaf()).all()
+
+
+def test_additive_plus_default_budget_fits_a_small_game():
+    res = explain(_game(6), method="additive_plus", seed=0)  # 2(n + 1) = 14 was below its minimum 17
+    assert res.metadata["queries"] == 17
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_additive_plus_solves_exactly_when_the_budget_covers_every_mask(n):
+    game = _game(n)
+    res = explain(game, method="additive_plus", budget=60, seed=0)
+    truth = explain(game, method="exact")
+    assert res.metadata["additive_plus"]["chosen"] == "exact"
+    np.testing.assert_allclose(res.shapley(), truth.shapley(), atol=1e-12)
+
+
+# ----------------------------------------------------------------- players and terms
+@pytest.mark.parametrize("removed, error, match", [
+    (2, TypeError, r"a list of indices, got int 2; for one player write \[2\]"),
+    (["b"], TypeError, r"got str 'b' \(to name a player by its label"),
+    ([1.5], TypeError, "got float 1.5"),
+    ([True], TypeError, "got bool True"),
+    ([6], ValueError, r"must lie in \[0, 5\]"),
+    ([-1], ValueError, r"must lie in \[0, 5\]"),
+])
+def test_removed_players_must_be_a_list_of_valid_indices(removed, error, match):
+    with pytest.raises(error, match=match):
+        _game().value_of(removed)
+
+
+def test_removed_players_accept_numpy_ints_and_any_sequence():
+    game = _game()
+    assert game.value_of([np.int64(0)]) == game.value_of((0,)) == 5.0
+    assert check_players(np.array([3, 1]), 6) == [3, 1]
+
+
+def test_label_of_a_term_checks_its_players():
+    res = explain(_game(4), method="exact")
+    assert res.label((0, 1)) == "0 × 1" and res.label(()) == "∅"
+    with pytest.raises(ValueError, match=r"term must lie in \[0, 3\]"):
+        res.label([-1])  # used to name the last player
+    with pytest.raises(TypeError, match=r"for one player write \[0\]"):
+        res.label(0)
+
+
+def test_top_checks_k_and_order():
+    res = explain(_game(4), method="exact")
+    assert res.top(0) == [] and len(res.top(2, order=2)) == 1
+    with pytest.raises(TypeError, match="order must be a positive int"):
+        res.top(3, order="2")  # used to return [] silently
+    with pytest.raises(ValueError, match="order must be a positive int"):
+        res.top(3, order=0)
+    with pytest.raises(TypeError, match="k must be a non-negative int"):
+        res.top(None)
+    with pytest.raises(ValueError, match="k must be a non-negative int"):
+        res.top(-1)
+
+
+def test_an_int_support_matrix_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"pass a support matrix as bool"):
+        Interactions(np.array([[1, 0], [0, 1]]), [1.0, 2.0], 2)  # used to become one term (0, 1) = 3
+    support = Interactions(np.array([[1, 0], [0, 1]], dtype=bool), [1.0, 2.0], 2)
+    assert support.terms == [(0,), (1,)]
+    assert Interactions(np.array([[0, 1]]), [1.0], 2).terms == [(0, 1)]  # a padded index row stays one
+
+
+def test_a_term_given_as_a_string_is_refused():
+    with pytest.raises(TypeError, match="got the string '10'"):
+        Interactions(["10"], [1.0], 12)  # used to be read as players 1 and 0
+
+
+def test_labels_must_be_ordered():
+    with pytest.raises(TypeError, match="a set has no order"):
+        Game(lambda m: m.sum(1) * 1.0, n_players=3, labels={"a", "b", "c"})
+    with pytest.raises(TypeError, match="labels must be a list of names"):
+        Game(lambda m: m.sum(1) * 1.0, n_players=3, labels=5)
+    assert spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=2, labels=np.array(["x", "y"])).labels == ["x", "y"]
+
+
+@pytest.mark.parametrize("n_jobs", ["2", 2.5, True, 0, None])
+def test_n_jobs_must_be_a_non_zero_int(n_jobs):
+    with pytest.raises(ValueError, match="n_jobs must be a non-zero int"):
+        explain(_game(), method="exact", n_jobs=n_jobs)
+
+
+def test_metadata_must_be_a_dict():
+    with pytest.raises(TypeError, match="metadata must be a dict, got list"):
+        Interactions([(0,)], [1.0], 2, metadata=[1, 2])
