@@ -163,7 +163,19 @@ def resolve_device(device: str | None, default: str = "cpu") -> str:
     ('cpu', 'cpu')
     """
     device = default if device is None else device
-    return best_device() if device == "auto" else str(device)
+    if device == "auto":
+        return best_device()
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (TypeError, RuntimeError) as exc:
+        raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:0', 'mps' or 'auto'") from exc
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available on this machine: use 'cpu' or 'auto'")
+    if parsed.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device={device!r} but MPS is not available on this machine: use 'cpu' or 'auto'")
+    return str(device)
 
 
 MOVIE_LABELS = ("negative", "positive")

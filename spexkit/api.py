@@ -91,6 +91,11 @@ def explain(
     evaluator = Evaluator(game, batch_size=batch_size, progress=progress, desc=f"{method} queries",
                           cache=cache, n_jobs=n_jobs, backend=backend)
     t0 = time.perf_counter()
+    unknown = _unknown_options(solver, options)
+    if unknown:
+        raise TypeError(f"explain(): method={method!r} takes no option {', '.join(map(repr, unknown))}"
+                        + (" (the highest interaction order is max_degree=)" if {"order", "max_order", "degree"} &
+                           set(unknown) else ""))
     try:
         result = solver(evaluator, budget=budget, max_degree=max_degree, seed=rng, **options)
     finally:
@@ -111,3 +116,14 @@ def explain(
     if budget is not None:
         result.metadata["budget"] = budget
     return result
+
+
+def _unknown_options(solver, options: dict) -> list[str]:
+    """The keyword options ``solver`` does not accept (none when it takes ``**kwargs``)."""
+    import inspect
+
+    params = inspect.signature(solver).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return []
+    names = {p.name for p in params}
+    return sorted(k for k in options if k not in names)

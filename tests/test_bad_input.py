@@ -146,3 +146,10 @@ def test_n_jobs_must_be_a_non_zero_int(n_jobs):
 def test_metadata_must_be_a_dict():
     with pytest.raises(TypeError, match="metadata must be a dict, got list"):
         Interactions([(0,)], [1.0], 2, metadata=[1, 2])
+
+
+def test_an_option_the_method_does_not_take_names_explain():
+    with pytest.raises(TypeError, match=r"explain\(\): method='auto' takes no option 'order' .*max_degree="):
+        explain(_game(), order=2)
+    with pytest.raises(TypeError, match=r"method='exact' takes no option 'rounds'"):
+        explain(_game(), method="exact", rounds=2)

@@ -188,7 +188,9 @@ class FeatureLens(Lens):
                 tok = AutoTokenizer.from_pretrained(model.config._name_or_path)
             self.kind_ = "causal" if _is_causal_lm(model) else "encoder"
             if self.device is not None:
-                model.to(self.device)
+                from lenses.packaged import resolve_device
+
+                model.to(resolve_device(self.device))  # checked first: a failed move would leave it half-moved
             self.model_id_ = f"{self.kind_}:{model_identity(model, every_weight=False)}"
         elif callable(model):
             self.kind_ = "callable"
@@ -337,6 +339,10 @@ class FeatureLens(Lens):
         ans = lm.encode(answer) if scored and answer is not None else []
         if scored and answer is not None and not ans:
             raise ValueError(f"answer {answer!r} is empty: it has no tokens")
+        unk = getattr(lm.tokenizer, "unk_token_id", None)
+        if unk is not None and unk in ans:
+            raise ValueError(f"answer {answer!r} holds a word the tokenizer does not know (it maps to "
+                             f"{lm.tokenizer.unk_token!r}): the score would be that of the unknown token")
         # Checked before any model call: the full prompt plus the answer it reads must fit.
         needed = extra["full_tokens"] + (max(len(ans), int(self.answer_tokens)) if scored else 0)
         if lm.window is not None and needed > lm.window:
@@ -363,6 +369,10 @@ class FeatureLens(Lens):
                 return total.cpu().numpy()
         elif value == "margin":
             words = labels if labels is not None else self.labels
+            if isinstance(words, (str, set, frozenset)) or words is not None and not all(isinstance(w, str)
+                                                                                        for w in words):
+                raise TypeError(f"labels must be two strings in a list or tuple, e.g. ('positive', 'negative'); "
+                                f"got {words!r}")
             if words is None or len(words) != 2:
                 raise ValueError(f"value='margin' needs two label words, e.g. labels=('positive', 'negative'); "
                                  f"got {words!r}")
@@ -387,6 +397,10 @@ class FeatureLens(Lens):
     @staticmethod
     def _label_token(lm: CausalLM, word: str, space: bool) -> int:
         ids = lm.encode((" " if space else "") + word)
+        unk = getattr(lm.tokenizer, "unk_token_id", None)
+        if unk is not None and unk in ids:
+            raise ValueError(f"label word {word!r} is not in the tokenizer's vocabulary (it maps to "
+                             f"{lm.tokenizer.unk_token!r}); choose another word")
         # Skip a lone-space token some tokenizers emit first.
         for i in ids:
             if lm.tokenizer.decode([i]).strip():

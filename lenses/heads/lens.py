@@ -11,7 +11,7 @@ import numpy as np
 from spexkit.game import Game
 from spexkit.identity import model_identity
 from spexkit.lens import Lens, renamed_keyword
-from spexkit.validation import check_positive_int, check_probability
+from spexkit.validation import check_positive_int, check_probability, check_seed
 
 from .ablation import ablated_logits, mlp_hook_name, check_ablation, check_hooked_model, replacements
 from .metrics import METRICS, as_index, check_answers, get_metric, target_positions
@@ -129,6 +129,8 @@ class HeadLens(Lens):
         """Boot the model (or check a given one) and digest its weights."""
         from .loading import load_model
 
+        if check_seed(self.seed) is None:
+            raise ValueError("HeadLens needs an int seed (got None): resample ablation draws its rows with it")
         model = load_model(self.model, device=self.device)
         check_hooked_model(model)
         self.model_ = model
@@ -142,8 +144,16 @@ class HeadLens(Lens):
                 not tokens or any(isinstance(t, str) and not t.strip() for t in tokens))):
             raise ValueError(f"the prompts are empty ({tokens!r}): give one or more prompts of at least 2 tokens")
         model = self.load().model_  # after the checks that need no model
+        if tokens is None:
+            raise TypeError("tokens must be token ids (n_prompts, seq), a string or a list of strings; got None")
         if isinstance(tokens, str) or (isinstance(tokens, (list, tuple)) and tokens and isinstance(tokens[0], str)):
             texts = [tokens] if isinstance(tokens, str) else list(tokens)
+            if not all(isinstance(t, str) for t in texts):
+                raise TypeError("tokens must be token ids (n_prompts, seq), a string or a list of strings; got a "
+                                "list mixing strings and other things")
+            if getattr(model, "tokenizer", None) is None:
+                raise ValueError("this model has no tokenizer, so prompts cannot be given as text: pass token ids, "
+                                 "a tensor or array of shape (n_prompts, seq)")
             lengths = {int(model.to_tokens(t).shape[1]) for t in texts}
             if len(lengths) > 1:
                 raise ValueError(f"the prompts tokenize to different lengths {sorted(lengths)}; pass prompts of "
@@ -155,7 +165,11 @@ class HeadLens(Lens):
                 raise ValueError(f"the prompts have different lengths in tokens {sorted(lengths)}; pass prompts of "
                                  "equal length (every mask is evaluated on the whole batch, position by position)")
             tokens = [row.tolist() if hasattr(row, "tolist") else list(row) for row in tokens]
-        t = torch.as_tensor(np.asarray(tokens) if not torch.is_tensor(tokens) else tokens)
+        try:
+            t = torch.as_tensor(np.asarray(tokens) if not torch.is_tensor(tokens) else tokens)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise TypeError(f"tokens must be token ids (n_prompts, seq), a string or a list of strings; got "
+                            f"{type(tokens).__name__} {tokens!r:.60}") from exc
         if t.ndim == 1:
             t = t[None, :]
         if t.ndim != 2 or t.shape[1] < 2 or t.shape[0] < 1:
@@ -308,8 +322,8 @@ class HeadLens(Lens):
                     logits = ablated_logits(model, toks, keep, layer_list, repl, mlp_keep=chunk[:, is_mlp],
                                             mlp_layers=mlp_layers, mlp_replacement=mlp_repl)
                     rep = toks.repeat(chunk.shape[0], 1)
-                    vals = torch.as_tensor(metric(logits, rep)).reshape(chunk.shape[0], n_prompts)
-                    out[start:start + chunk.shape[0]] = vals.mean(1).double().cpu().numpy()
+                    vals = _metric_rows(metric(logits, rep), chunk.shape[0] * n_prompts)
+                    out[start:start + chunk.shape[0]] = vals.reshape(chunk.shape[0], n_prompts).mean(1).cpu().numpy()
             return out
 
         keep_p = self.keep if self.keep is not None else (0.9 if len(players) > 32 else 0.5)
@@ -339,3 +353,18 @@ class HeadLens(Lens):
         from .widget import HeadWidget
 
         return HeadWidget(self, tokens, **kwargs)
+
+
+def _metric_rows(vals, rows: int):
+    """The value function's output as float64 (rows,), or an error naming what it returned."""
+    import torch
+
+    try:
+        vals = torch.as_tensor(vals)
+    except (TypeError, RuntimeError, ValueError) as exc:
+        raise TypeError(f"the value function must return a tensor of one number per row, shape ({rows},); "
+                        f"got {type(vals).__name__}") from exc
+    if tuple(vals.shape) != (rows,):
+        raise ValueError(f"the value function must return one number per row (the batch of ablated prompts), "
+                         f"shape ({rows},); got shape {tuple(vals.shape)}")
+    return vals.double()

@@ -73,6 +73,11 @@ def get_metric(metric, *, seq: int, positions=None, answers=None) -> Callable:
       prompt token; ``answers`` are (correct, wrong) token ids, one each or one per prompt.
     - a callable ``(logits, tokens) -> Tensor (rows,)``, used as it is.
     """
+    if positions is not None and (callable(metric) or metric in ("loss", "logit_diff")):
+        import warnings
+
+        warnings.warn(f"positions= is read only by value='logprob' or 'accuracy'; value="
+                      f"{'a function' if callable(metric) else repr(metric)} ignores it", UserWarning, stacklevel=3)
     if callable(metric):
         return metric
     if metric not in METRICS:
@@ -82,6 +87,11 @@ def get_metric(metric, *, seq: int, positions=None, answers=None) -> Callable:
         if answers is None:
             raise ValueError("value='logit_diff' needs answers=(correct, wrong) token ids")
         correct, wrong = answers
+        same = [i for i, (c, w) in enumerate(zip(correct * (len(wrong) // len(correct) or 1),
+                                                  wrong * (len(correct) // len(wrong) or 1))) if c == w]
+        if same:
+            raise ValueError(f"the correct and the wrong answer are the same token for prompt(s) {same[:10]}: "
+                             "their logit difference is 0 under every ablation")
 
         def logit_diff(logits, tokens):
             import torch

@@ -264,3 +264,25 @@ def test_arguments_the_value_does_not_read_warn():
 def test_constructor_arguments_are_checked_at_construction(kwargs, error, message):
     with pytest.raises(error, match=message):
         FeatureLens(model=lambda ts: [1.0] * len(ts), **kwargs)
+
+
+def test_label_words_and_answers_are_checked(tiny):
+    model, tok = tiny
+    lens = FeatureLens(model=(model, tok), value="margin")
+    for bad in ("ab", {"good", "film"}, (1, 2)):
+        with pytest.raises(TypeError, match="labels must be two strings in a list or tuple"):
+            lens.game(TEXT, template=TEMPLATE, labels=bad)
+    if tok.unk_token_id is not None:  # the tiny word-level tokenizer has one
+        with pytest.raises(ValueError, match="label word 'zebra' is not in the tokenizer's vocabulary"):
+            lens.game(TEXT, template=TEMPLATE, labels=("good", "zebra"))
+        with pytest.raises(ValueError, match="answer 'good zebra' holds a word the tokenizer does not know"):
+            FeatureLens(model=(model, tok), value="logprob").game(TEXT, template=TEMPLATE, answer="good zebra")
+    else:
+        raise AssertionError("the tiny tokenizer was meant to have an unknown token")
+
+
+def test_an_unknown_device_is_refused_before_the_model_moves(tiny):
+    model, tok = tiny
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        FeatureLens(model=(model, tok), device="gpu").game(TEXT, template=TEMPLATE)
+    assert str(next(model.parameters()).device) == "cpu"

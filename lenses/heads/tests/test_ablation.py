@@ -237,3 +237,37 @@ def test_a_model_without_head_hooks_is_a_clear_error(tiny_model):
 
     with pytest.raises(TypeError, match="no per-head output hooks: missing"):
         HeadLens(NoHooks()).load()
+
+
+def test_more_bad_input_names_the_problem(tiny_model, tiny_tokens):
+    # Each of these once surfaced as a torch or TransformerLens error (or not at all).
+    with pytest.raises(ValueError, match=r"one number per row .* shape \(4,\); got shape \(\)"):
+        HeadLens(tiny_model, value=lambda logits, tokens: logits.mean()).game(tiny_tokens).value_of([])
+    with pytest.raises(TypeError, match="must return a tensor of one number per row.*got NoneType"):
+        HeadLens(tiny_model, value=lambda logits, tokens: None).game(tiny_tokens).value_of([])
+    whole = HeadLens(tiny_model, value=lambda logits, tokens: logits.argmax(-1)[:, -1]).game(tiny_tokens)
+    assert np.isfinite(whole.value_of([]))  # integer values are read as numbers
+    with pytest.raises(ValueError, match="has no tokenizer, so prompts cannot be given as text"):
+        HeadLens(tiny_model).game("a b c")
+    for bad in (None, [1, "a"]):
+        with pytest.raises(TypeError, match="tokens must be token ids"):
+            HeadLens(tiny_model).game(bad)
+    with pytest.raises(ValueError, match="HeadLens needs an int seed"):
+        HeadLens(tiny_model, seed=None).game(tiny_tokens)
+    with pytest.raises(TypeError, match="seed must be .* got str 'x'"):
+        HeadLens(tiny_model, seed="x").game(tiny_tokens)
+    with pytest.raises(ValueError, match=r"the same token for prompt\(s\) \[0\]"):
+        HeadLens(tiny_model, value="logit_diff").game(tiny_tokens, answers=(1, 1))
+    with pytest.warns(UserWarning, match="positions= is read only by value='logprob' or 'accuracy'; value='loss'"):
+        HeadLens(tiny_model, value="loss").game(tiny_tokens, positions=[3])
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        HeadLens(tiny_model, device="gpu").game(tiny_tokens)
+
+
+def test_an_unavailable_device_leaves_the_model_where_it_was(tiny_model, tiny_tokens, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a machine without CUDA, on any machine
+    before = str(tiny_model.cfg.device)
+    with pytest.raises(ValueError, match="device='cuda' but CUDA is not available"):
+        HeadLens(tiny_model, device="cuda").game(tiny_tokens)
+    assert str(tiny_model.cfg.device) == before
+    assert np.isfinite(HeadLens(tiny_model).game(tiny_tokens).value_of([]))  # still usable
