@@ -38,11 +38,12 @@ def default_booster_params(max_degree: int | None, n_samples: int, seed: int) ->
     }
 
 
-#: Below this many mask entries (samples x parts) the booster runs on one thread. Idle, more
-#: threads gain at most 1.3x there (2 cores: 0.11 s against 0.09 s at 1,000 x 100); with
-#: the cores busy elsewhere (a model in another process, a second job) LightGBM's OpenMP
-#: threads wait on each other and a fit takes 3-60x longer than on one thread (60 x 8
-#: samples: 3.7 s against 0.06 s). Above it, every core (1.6x idle at 1,000 x 1,000).
+#: Below this many mask entries (samples x parts) the booster runs on one thread. Idle, two
+#: threads gain at most 1.4x there (0.21 s against 0.15 s at 1,000 x 270; nothing below
+#: 300 x 30); with the cores busy elsewhere (a model in another process, a second job)
+#: LightGBM's OpenMP threads wait on each other and a fit takes 3-60x longer than on one
+#: thread (60 x 8: 3.7 s against 0.06 s). Above it, every core (1.6x idle at 1,000 x 1,000).
+#: ``benchmarks/booster_threads.py`` measures both.
 PARALLEL_MIN_ENTRIES = 300_000
 
 
