@@ -189,6 +189,16 @@ class CausalLM:
                     return size
         return None
 
+    @property
+    def vocab_size(self) -> int | None:
+        """Rows of the model's input embedding (token ids must lie below), when it says."""
+        emb = getattr(self.model, "get_input_embeddings", None)
+        weight = getattr(emb(), "weight", None) if callable(emb) else None
+        if weight is not None:
+            return int(weight.shape[0])
+        size = getattr(getattr(self.model, "cfg", None), "d_vocab", None)
+        return size if isinstance(size, int) else None
+
     # ------------------------------------------------------------------ tokens
     def encode(self, text: str, special: bool = False) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=special)["input_ids"])

@@ -274,6 +274,9 @@ class FeatureLens(Lens):
         if question is not None:
             if not isinstance(question, str) or not question.strip():
                 raise ValueError(f"question must be a non-empty string, got {question!r}")
+            if "{text}" in question:
+                raise ValueError(f"the question holds '{{text}}', which marks where the text goes in a template: "
+                                 f"reword the question ({question!r})")
             template = CONTEXT_TEMPLATE if template is None else template
             if "{question}" not in template:
                 raise ValueError(f"a template used with question= must contain '{{question}}', got {template!r}")
@@ -334,6 +337,10 @@ class FeatureLens(Lens):
             return kv_holder["kv"]
 
         full_body = bodies_of([seg.text])[0]
+        vocab = lm.vocab_size
+        if vocab is not None and max(prefix_ids + full_body, default=0) >= vocab:
+            raise ValueError(f"the tokenizer gives token id {max(prefix_ids + full_body)}, but the model's vocabulary "
+                             f"has {vocab} tokens: pass the tokenizer that belongs to this model")
         extra: dict = {"prefix_tokens": len(prefix_ids), "full_tokens": len(prefix_ids) + len(full_body)}
         scored = value in ("logprob", "logit_prob")
         ans = lm.encode(answer) if scored and answer is not None else []
@@ -402,8 +409,11 @@ class FeatureLens(Lens):
             raise ValueError(f"label word {word!r} is not in the tokenizer's vocabulary (it maps to "
                              f"{lm.tokenizer.unk_token!r}); choose another word")
         # Skip a lone-space token some tokenizers emit first.
-        for i in ids:
+        for k, i in enumerate(ids):
             if lm.tokenizer.decode([i]).strip():
+                if len(ids) > k + 1:
+                    warnings.warn(f"label word {word!r} is {len(ids) - k} tokens; the margin reads only its first, "
+                                  f"{lm.tokenizer.decode([i])!r}", UserWarning, stacklevel=4)
                 return int(i)
         raise ValueError(f"label word {word!r} has no token")
 

@@ -286,3 +286,22 @@ def test_an_unknown_device_is_refused_before_the_model_moves(tiny):
     with pytest.raises(ValueError, match="unknown device 'gpu'"):
         FeatureLens(model=(model, tok), device="gpu").game(TEXT, template=TEMPLATE)
     assert str(next(model.parameters()).device) == "cpu"
+
+
+def test_a_tokenizer_that_is_not_the_models_is_named(tiny):
+    from .conftest import make_lm
+
+    _, tok = tiny
+    small = make_lm(5)  # five embedding rows: every word of TEXT lies past them
+    with pytest.raises(ValueError, match="but the model's vocabulary has 5 tokens: pass the tokenizer that belongs"):
+        FeatureLens(model=(small, tok), value="margin", labels=("good", "boring")).game(TEXT, template=TEMPLATE)
+
+
+def test_a_multi_token_label_warns_and_a_question_may_not_hold_the_text_slot(tiny):
+    model, tok = tiny
+    lens = FeatureLens(model=(model, tok), value="margin")
+    with pytest.warns(UserWarning, match="label word 'good film' is 2 tokens; the margin reads only its first, 'good'"):
+        lens.game(TEXT, template=TEMPLATE, labels=("good film", "boring"))
+    with pytest.raises(ValueError, match=r"the question holds '\{text\}'"):
+        FeatureLens(model=lambda ts: [1.0] * len(ts), segmentation="sentences").game(
+            "Ann lives in Paris. Bo likes tea.", question="what is {text}?")
