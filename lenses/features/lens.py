@@ -40,6 +40,17 @@ def _is_causal_lm(model) -> bool:
         and model.get_output_embeddings() is not None)
 
 
+def _required_positional(fn) -> int:
+    """How many positional arguments ``fn`` needs (0 when its signature cannot be read)."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 0
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params)
+
+
 def log_odds(logp):
     """log p - log(1 - p) from log p (a torch tensor), stable near p = 0 and p = 1.
 
@@ -394,6 +405,10 @@ class FeatureLens(Lens):
                 return (logits[:, ids[0]] - logits[:, ids[1]]).cpu().numpy()
         else:
             user = value
+            if _required_positional(user) > 1:
+                raise TypeError("a causal LM's value function takes one argument, the next-token logits "
+                                "(batch, vocab), and returns (batch,); this one needs more (encoders and callables "
+                                "take fn(outputs, full_output))")
 
             def fn(masks):
                 logits = lm.last_logits(prefix_ids, bodies_of(seg.render_many(masks)), keep=1, kv=kv())[:, -1]

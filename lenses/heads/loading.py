@@ -169,6 +169,11 @@ def _boot_transformers_model(hf_model, tokenizer, device: str | None):
     if tokenizer is None and not name:
         raise ValueError(f"the {type(hf_model).__name__} given has no name or folder to load its tokenizer "
                          "from: pass HeadLens((model, tokenizer))")
+    if tokenizer is not None and not getattr(tokenizer, "init_kwargs", {}).get("name_or_path"):
+        # TransformerBridge reloads the tokenizer by name to add its BOS handling.
+        raise ValueError("the tokenizer given was built in code, and TransformerBridge reloads a tokenizer by its "
+                         "name or folder: save it (tokenizer.save_pretrained(folder)), load it back with "
+                         "AutoTokenizer.from_pretrained(folder), and pass that one")
     if device is not None:
         hf_model.to(device)
     if not name:

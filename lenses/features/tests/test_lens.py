@@ -305,3 +305,11 @@ def test_a_multi_token_label_warns_and_a_question_may_not_hold_the_text_slot(tin
     with pytest.raises(ValueError, match=r"the question holds '\{text\}'"):
         FeatureLens(model=lambda ts: [1.0] * len(ts), segmentation="sentences").game(
             "Ann lives in Paris. Bo likes tea.", question="what is {text}?")
+
+
+def test_a_causal_value_function_taking_two_arguments_is_named(tiny):
+    model, tok = tiny
+    with pytest.raises(TypeError, match="a causal LM's value function takes one argument, the next-token logits"):
+        FeatureLens(model=(model, tok), value=lambda logits, full: logits[:, 0]).game(TEXT, template=TEMPLATE)
+    ok = FeatureLens(model=(model, tok), value=lambda logits: logits[:, 4] - logits[:, 5]).game(TEXT, template=TEMPLATE)
+    assert np.isfinite(ok.value_of([]))

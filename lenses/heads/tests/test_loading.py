@@ -164,3 +164,18 @@ def test_a_transformers_model_is_booted_and_ablation_is_zeroing_o_proj_columns()
         logits = reference(ids).logits
     expected = float(logits[:, -2].log_softmax(-1).gather(-1, ids[:, -1:]).mean())
     assert lens.evaluate(game, removed) == pytest.approx(expected, abs=1e-5)
+
+
+def test_a_tokenizer_built_in_code_is_named_and_the_advice_works(tmp_path):
+    # TransformerBridge reloads the tokenizer by name: one built in code failed with KeyError 'name_or_path'.
+    from transformers import AutoTokenizer
+
+    from lenses.features.tests.conftest import make_lm, make_tokenizer
+
+    tok = make_tokenizer()
+    lm = make_lm(len(tok))
+    with pytest.raises(ValueError, match=r"built in code.*tokenizer.save_pretrained\(folder\)"):
+        HeadLens((lm, tok)).load()
+    tok.save_pretrained(tmp_path)
+    lens = HeadLens((lm, AutoTokenizer.from_pretrained(tmp_path))).load()
+    assert lens.model_.cfg.n_layers == 2
