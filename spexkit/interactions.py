@@ -261,6 +261,9 @@ class Interactions:
             raise ValueError("this JSON does not hold a spexkit Interactions result")
         if payload.get("version") != _JSON_VERSION:
             raise ValueError(f"unsupported Interactions JSON version {payload.get('version')!r}")
+        missing = [k for k in ("terms", "coefficients", "n_players", "basis", "labels") if k not in payload]
+        if missing:
+            raise ValueError(f"this Interactions JSON lacks {', '.join(missing)}")
         return cls(
             [tuple(t) for t in payload["terms"]],
             payload["coefficients"],

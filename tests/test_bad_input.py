@@ -153,3 +153,12 @@ def test_an_option_the_method_does_not_take_names_explain():
         explain(_game(), order=2)
     with pytest.raises(TypeError, match=r"method='exact' takes no option 'rounds'"):
         explain(_game(), method="exact", rounds=2)
+
+
+def test_an_interactions_json_missing_a_field_names_it():
+    import json
+
+    payload = json.loads(explain(_game(3), method="exact").to_json())
+    del payload["terms"], payload["labels"]
+    with pytest.raises(ValueError, match="this Interactions JSON lacks terms, labels"):
+        Interactions.from_json(json.dumps(payload))  # was a bare KeyError

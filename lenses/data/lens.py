@@ -144,6 +144,8 @@ class DataLens(Lens):
     def _fit(self) -> None:
         if self.value not in VALUES:
             raise ValueError(f"unknown value {self.value!r}; choose one of {', '.join(VALUES)}")
+        if isinstance(self.clip, bool) or not isinstance(self.clip, (int, float, np.integer, np.floating)):
+            raise TypeError(f"clip must be a positive finite number, got {type(self.clip).__name__} {self.clip!r}")
         clip = float(self.clip)
         if not np.isfinite(clip) or clip <= 0:
             raise ValueError(f"clip must be a positive finite number, got {self.clip!r}")

@@ -162,6 +162,8 @@ def test_bad_input_fails_clearly(planted, planted_lens):
         DataLens(ds, value="accuracy").load()
     with pytest.raises(ValueError, match="clip must be a positive"):
         DataLens(ds, clip=0).load()
+    with pytest.raises(TypeError, match="clip must be a positive finite number, got str 'x'"):
+        DataLens(ds, clip="x").load()
     with pytest.raises(ValueError, match="neither a column"):
         DataLens(ds, groups="sources").load()
     with pytest.raises(ValueError, match="single class"):
