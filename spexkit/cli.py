@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -54,9 +55,39 @@ def _build_game(args):
     return lens.game(args.input)
 
 
+def _check_output(path: str, flag: str, suffixes: tuple[str, ...] | None = None) -> None:
+    """Refuse an output path that cannot be written before any model call is spent."""
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"{flag} {path} is a folder; give a file name")
+    if not out.parent.is_dir():
+        raise UsageError(f"{flag} {path}: the folder {out.parent} does not exist")
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise UsageError(f"{flag} {path}: give a file ending in {', '.join(suffixes)}")
+
+
+def _check_run_args(args) -> None:
+    """Everything that can be checked before the game is built and the model called."""
+    _check_output(args.out, "--out")
+    if args.plot:
+        _check_output(args.plot, "--plot", (".png", ".pdf", ".svg", ".jpg", ".jpeg"))
+    if args.top < 0:
+        raise UsageError(f"--top must be 0 or more, got {args.top}")
+    if args.game:
+        if args.option:
+            raise UsageError("--option sets a lens's arguments; it does not apply to --game")
+        if args.terms < 0:
+            raise UsageError(f"--terms must be 0 or more, got {args.terms}")
+        if args.snr_db is not None and not math.isfinite(args.snr_db):
+            raise UsageError(f"--snr-db must be a finite number, got {args.snr_db}")
+    elif args.lens and args.input is None:
+        raise UsageError(f"lens {args.lens!r} needs --input")
+
+
 def _run(args) -> int:
     import spexkit
 
+    _check_run_args(args)
     game = _build_game(args)
     t0 = time.perf_counter()
     res = spexkit.explain(game, method=args.method, budget=args.budget, max_degree=args.max_degree,
@@ -92,6 +123,10 @@ def _show(args) -> int:
         res = spexkit.Interactions.from_json(path.read_text())
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from None
+    if args.top < 0:
+        raise UsageError(f"--top must be 0 or more, got {args.top}")
+    if args.order is not None and args.order < 1:
+        raise UsageError(f"--order must be 1 or more, got {args.order}")
     if args.basis and res.basis != args.basis:
         res = res.to(args.basis)
     meta = res.metadata
@@ -106,6 +141,8 @@ def _demo(args: argparse.Namespace) -> int:
     from spexkit.planted import planted_game
 
     n = args.players
+    if n < 3:
+        raise UsageError(f"the demo plants interactions of degree up to 3: it needs --players 3 or more, got {n}")
     game = planted_game(n, n_terms=args.terms, max_degree=3, seed=args.seed)
     print(f"Planted game: {n} players, {args.terms} interactions of degree <= 3 (seed {args.seed}).")
     t0 = time.perf_counter()

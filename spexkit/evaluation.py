@@ -9,12 +9,14 @@ also keeps these two names importable.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from .execution import as_evaluator
 from .interactions import Interactions
 from .metrics import r2_score, sample_masks
-from .validation import check_masks
+from .validation import check_masks, check_positive_int
 
 __all__ = ["faithfulness", "greedy_removal_order", "top_k_removal"]
 
@@ -40,6 +42,8 @@ def faithfulness(result: Interactions, game, *, n_samples: int = 1000, distribut
         raise ValueError(f"the result has {result.n_players} players but the game has {n_game}: "
                          "was it explained on another game?")
     if masks is None:
+        if check_positive_int(n_samples, "n_samples") < 2:
+            raise ValueError(f"n_samples must be at least 2 (R² compares values across masks), got {n_samples}")
         k = getattr(game, "keep", 0.5) if keep is None else keep
         masks = sample_masks(result.n_players, n_samples, distribution=distribution, keep=k, seed=seed)
     else:
@@ -59,6 +63,8 @@ def greedy_removal_order(result: Interactions, k: int) -> list[int]:
     [0, 1, 2]
     """
     n = result.n_players
+    if isinstance(k, bool) or not isinstance(k, (Integral, np.integer)) or k < 0:
+        raise ValueError(f"k must be a non-negative int, got {k!r}")
     mask = np.ones(n, dtype=bool)
     order: list[int] = []
     for _ in range(min(int(k), n)):
@@ -71,15 +77,26 @@ def greedy_removal_order(result: Interactions, k: int) -> list[int]:
     return order
 
 
-def top_k_removal(result: Interactions, game, ks=(1, 2, 3, 5, 10)) -> dict[str, list]:
+def top_k_removal(result: Interactions, game, ks=None) -> dict[str, list]:
     """Remove the k parts the surrogate says raise the value most; measure the true drop.
 
     Parts are chosen greedily on the surrogate: each step removes the part whose removal
     lowers the surrogate's prediction most. Costs ``len(ks) + 1`` queries of the game.
+    ``ks``: an int or ints in 1 .. n (default: those of 1, 2, 3, 5, 10 up to n).
     Returns ``{"k": [...], "predicted_drop": [...], "true_drop": [...], "removed": [[...]]}``.
     """
     n = result.n_players
-    ks = sorted({int(k) for k in ks if 0 < int(k) <= n})
+    n_game = getattr(game, "n_players", None)
+    if n_game is not None and n_game != result.n_players:
+        raise ValueError(f"the result has {result.n_players} players but the game has {n_game}: "
+                         "was it explained on another game?")
+    if ks is None:
+        ks = [k for k in (1, 2, 3, 5, 10) if k <= n]
+    ks = [ks] if isinstance(ks, (Integral, np.integer)) else list(ks)
+    bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, (Integral, np.integer)) or not 0 < k <= n]
+    if bad or not ks:
+        raise ValueError(f"ks must be ints in 1 .. {n} (the number of players), got {bad or ks}")
+    ks = sorted({int(k) for k in ks})
     order = greedy_removal_order(result, max(ks, default=0))
     masks = np.ones((len(ks) + 1, n), dtype=bool)
     for row, k in enumerate(ks, start=1):

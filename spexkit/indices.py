@@ -85,7 +85,7 @@ def interaction_index(
     """
     if kind not in INDEX_KINDS:
         raise ValueError(f"unknown interaction index {kind!r}; choose one of {', '.join(INDEX_KINDS)}")
-    if isinstance(order, bool) or int(order) != order or order < 1:
+    if isinstance(order, bool) or not isinstance(order, (int, float, np.integer)) or int(order) != order or order < 1:
         raise ValueError(f"order must be a positive int, got {order!r}")
     order = int(order)
     parent, child, pdeg, cdeg = _terms.expand_subsets(idx, n, max_size=order)

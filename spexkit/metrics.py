@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .masks import masks_with_sizes, uniform_masks
-from .validation import check_random_state, first_non_finite
+from .validation import check_positive_int, check_probability, check_random_state, first_non_finite
 
 _EVALUATING = ("faithfulness", "top_k_removal")
 
@@ -52,10 +52,12 @@ def sample_masks(n_players: int, n_samples: int, *, distribution: str = "uniform
     where an LLM prompt stays readable.
     """
     rng = check_random_state(seed)
+    n_players = check_positive_int(n_players, "n_players")
+    n_samples = check_positive_int(n_samples, "n_samples")
     if distribution == "uniform":
-        return uniform_masks(n_players, n_samples, keep=keep, seed=rng)
+        return uniform_masks(n_players, n_samples, keep=check_probability(keep, "keep"), seed=rng)
     if distribution == "few_removed":
-        top = max(1, n_players // 10) if max_removed is None else int(max_removed)
+        top = max(1, n_players // 10) if max_removed is None else check_positive_int(max_removed, "max_removed")
         top = min(top, n_players)
         k = rng.integers(1, top + 1, size=n_samples)
         return ~masks_with_sizes(n_players, k, seed=rng)  # the k drawn parts are the removed ones

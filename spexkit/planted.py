@@ -7,12 +7,17 @@ attribute holds the planted expansion. All are seeded and fully vectorised.
 from __future__ import annotations
 
 import hashlib
+from numbers import Integral
 
 import numpy as np
 
 from .game import Game
 from .interactions import Interactions
-from .validation import check_n_players, check_random_state
+from .validation import check_n_players, check_positive_int, check_random_state
+
+
+#: Largest term order of a hierarchical planted game (a term brings up to 2^d - 2 sub-terms).
+MAX_HIERARCHICAL_DEGREE = 12
 
 
 class PlantedGame(Game):
@@ -131,10 +136,25 @@ def planted_game(
     """
     n = check_n_players(n_players)
     rng = check_random_state(seed)
-    if max_degree < 1 or max_degree > n:
+    if isinstance(n_terms, bool) or not isinstance(n_terms, (Integral, np.integer)) or n_terms < 0:
+        raise ValueError(f"n_terms must be an int, 0 or more, got {n_terms!r}")
+    max_degree = check_positive_int(max_degree, "max_degree")
+    if max_degree > n:
         raise ValueError(f"max_degree must lie in [1, n_players={n}], got {max_degree}")
+    if degree is not None:
+        degree = check_positive_int(degree, "degree")
     if basis not in ("fourier", "mobius"):
         raise ValueError(f"basis must be 'fourier' or 'mobius', got {basis!r}")
+    if not (np.isfinite(low) and np.isfinite(high) and 0 <= low <= high):
+        raise ValueError(f"need finite magnitudes 0 <= low <= high, got low={low!r}, high={high!r}")
+    if snr_db is not None and not np.isfinite(float(snr_db)):
+        raise ValueError(f"snr_db must be a finite number of dB (or None for no noise), got {snr_db!r}")
+    if hierarchical:
+        if not 0.0 <= float(subterm_prob) <= 1.0:
+            raise ValueError(f"subterm_prob must lie in [0, 1], got {subterm_prob!r}")
+        if max_degree > MAX_HIERARCHICAL_DEGREE:  # every term's 2^d subsets are drawn one by one
+            raise ValueError(f"hierarchical games plant every subset of a term: max_degree must be at most "
+                             f"{MAX_HIERARCHICAL_DEGREE}, got {max_degree}")
     if degree is not None:
         if not 1 <= degree <= max_degree:
             raise ValueError(f"degree must lie in [1, max_degree={max_degree}], got {degree}")

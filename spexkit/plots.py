@@ -31,12 +31,27 @@ def plot_top(result: Interactions, k: int = 10, order: int | None = None, ax=Non
     return ax
 
 
+def _values_for(values, labels, what: str = "labels") -> np.ndarray:
+    """``values`` as a 1-D float array with one entry per label, or an error naming the mismatch."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"values must be 1-D (one per part), got shape {values.shape}")
+    if len(labels) != values.size:
+        raise ValueError(f"got {values.size} values for {len(labels)} {what}: give one value per part")
+    if values.size == 0:
+        raise ValueError("nothing to plot: no parts")
+    return values
+
+
 def plot_values(values, labels, title: str = "Shapley values", k: int = 20, ax=None):
     """Bars of per-player values (the k largest in magnitude); returns the axes.
 
     Repeated labels are told apart by their player index (:func:`spexkit.interactions.unique_labels`).
     """
-    values = np.asarray(values, dtype=np.float64)
+    labels = list(labels)
+    values = _values_for(values, labels)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"k must be a non-negative int, got {k!r}")
     names = unique_labels(labels)
     order = np.argsort(-np.abs(values), kind="stable")[:k][::-1]
     ax = _axes(ax, (6, 0.3 * len(order) + 1))
@@ -132,6 +147,8 @@ def _draw_segments(ax, labels, values, width, fontsize) -> float:
     axes is moved or resized afterwards)."""
     from matplotlib.transforms import offset_copy
 
+    labels = list(labels)
+    values = _values_for(values, labels)
     colours = _value_colours(values)
     fig = ax.figure
     # Lay out in points from the axes' top-left corner: measured widths, not character counts,
@@ -242,6 +259,11 @@ def plot_network(result: Interactions, k: int = 15, ax=None):
 def plot_heatmap(values, row_labels, col_labels, title: str = "Shapley values", ax=None):
     """A grid of values (e.g. layer x head), diverging colours centred at zero."""
     values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.size == 0:
+        raise ValueError(f"values must be a non-empty 2-D grid (rows x columns), got shape {values.shape}")
+    if len(row_labels) != values.shape[0] or len(col_labels) != values.shape[1]:
+        raise ValueError(f"a {values.shape[0]} x {values.shape[1]} grid needs {values.shape[0]} row labels and "
+                         f"{values.shape[1]} column labels, got {len(row_labels)} and {len(col_labels)}")
     ax = _axes(ax, (0.45 * values.shape[1] + 2, 0.35 * values.shape[0] + 1.5))
     scale = np.abs(values).max() or 1.0
     im = ax.imshow(values, cmap="RdBu", vmin=-scale, vmax=scale, aspect="auto")

@@ -162,3 +162,66 @@ def test_an_interactions_json_missing_a_field_names_it():
     del payload["terms"], payload["labels"]
     with pytest.raises(ValueError, match="this Interactions JSON lacks terms, labels"):
         Interactions.from_json(json.dumps(payload))  # was a bare KeyError
+
+
+# ----------------------------------------------------------------- metrics, evaluation, plots, planted
+def test_held_out_masks_and_removal_checks_name_their_argument():
+    from spexkit.evaluation import faithfulness, greedy_removal_order, top_k_removal
+    from spexkit.metrics import sample_masks
+
+    game = _game(8)
+    res = explain(game, method="exact")
+    for keep in (0.0, 1.0, 2.0):  # every mask alike: R² of a constant target was 1.0
+        with pytest.raises(ValueError, match="keep must be strictly between 0 and 1"):
+            faithfulness(res, game, keep=keep)
+    with pytest.raises(ValueError, match="n_samples must be at least 2"):
+        faithfulness(res, game, n_samples=1)
+    with pytest.raises(ValueError, match="max_removed must be a positive int"):
+        sample_masks(5, 3, distribution="few_removed", max_removed=0)
+    with pytest.raises(ValueError, match=r"ks must be ints in 1 \.\. 8"):
+        top_k_removal(res, game, ks=(100,))  # used to return empty lists
+    with pytest.raises(ValueError, match="ks must be ints"):
+        top_k_removal(res, game, ks=(1.7,))
+    assert top_k_removal(res, game, ks=3)["k"] == [3]
+    assert top_k_removal(res, game)["k"] == [1, 2, 3, 5]  # the default stops at n
+    with pytest.raises(ValueError, match="the result has 8 players but the game has 9"):
+        top_k_removal(res, _game(9), ks=(1,))
+    with pytest.raises(ValueError, match="k must be a non-negative int"):
+        greedy_removal_order(res, -1)
+
+
+def test_plots_refuse_values_that_do_not_match_their_labels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from spexkit import plots
+
+    with pytest.raises(ValueError, match="got 1 values for 3 labels"):
+        plots.plot_segments(["a", "b", "c"], [1.0])  # used to draw one word of three
+    with pytest.raises(ValueError, match="got 3 values for 2 labels"):
+        plots.plot_values([1.0, 2.0, 3.0], ["a", "b"])
+    with pytest.raises(ValueError, match="k must be a non-negative int"):
+        plots.plot_values([1.0, 2.0], ["a", "b"], k=-1)
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plots.plot_segments([], [])
+    with pytest.raises(ValueError, match="non-empty 2-D grid"):
+        plots.plot_heatmap([1.0, 2.0, 3.0], ["r"], ["a", "b", "c"])
+    with pytest.raises(ValueError, match="needs 1 row labels and 3 column labels, got 1 and 1"):
+        plots.plot_heatmap([[1.0, 2.0, 3.0]], ["r"], ["a"])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_terms": -1}, "n_terms must be an int, 0 or more"),
+    ({"max_degree": 2.5}, "max_degree must be a positive int"),
+    ({"degree": 1.5}, "degree must be a positive int"),
+    ({"low": 3.0, "high": 1.0}, "0 <= low <= high"),
+    ({"snr_db": float("nan")}, "snr_db must be a finite number"),
+    ({"hierarchical": True, "subterm_prob": 2.0}, r"subterm_prob must lie in \[0, 1\]"),
+    ({"hierarchical": True, "max_degree": 25, "degree": 25}, "max_degree must be at most 12"),  # used to hang
+])
+def test_planted_game_checks_its_parameters(kwargs, match):
+    from spexkit.planted import planted_game
+
+    args = {"n_terms": 2, "max_degree": 2, **kwargs}
+    with pytest.raises((ValueError, TypeError), match=match):  # a float where an int belongs: TypeError
+        planted_game(30, **args)

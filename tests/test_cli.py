@@ -47,6 +47,16 @@ def test_run_show_and_plot(tmp_path):
         (["run", "--game", "planted", "--method", "spex", "--budget", "10", "--out", "o.json"], "smallest budget"),
         (["run", "--game", "planted", "--method", "magic", "--out", "o.json"], "unknown method"),
         (["show", "missing.json"], "no such result file"),
+        # checked before any model call (these used to fail after the run, or name no flag)
+        (["run", "--game", "planted", "--out", "no/such/dir/o.json"], "the folder no/such/dir does not exist"),
+        (["run", "--game", "planted", "--out", "."], "--out . is a folder"),
+        (["run", "--game", "planted", "--out", "o.json", "--plot", "p.foo"], "give a file ending in .png"),
+        (["run", "--game", "planted", "--out", "o.json", "--top", "-1"], "--top must be 0 or more"),
+        (["run", "--game", "planted", "--out", "o.json", "--terms", "-1"], "--terms must be 0 or more"),
+        (["run", "--game", "planted", "--out", "o.json", "--snr-db", "nan"], "--snr-db must be a finite number"),
+        (["run", "--game", "planted", "--out", "o.json", "--option", "x"], "does not apply to --game"),
+        (["run", "--lens", "features", "--out", "o.json"], "needs --input"),
+        (["demo", "--players", "2"], "needs --players 3 or more"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path, args, message):
