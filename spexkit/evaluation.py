@@ -16,7 +16,7 @@ import numpy as np
 from .execution import as_evaluator
 from .interactions import Interactions
 from .metrics import r2_score, sample_masks
-from .validation import check_masks, check_positive_int
+from .validation import check_masks, check_non_negative_int, check_positive_int
 
 __all__ = ["faithfulness", "greedy_removal_order", "top_k_removal"]
 
@@ -63,11 +63,10 @@ def greedy_removal_order(result: Interactions, k: int) -> list[int]:
     [0, 1, 2]
     """
     n = result.n_players
-    if isinstance(k, bool) or not isinstance(k, (Integral, np.integer)) or k < 0:
-        raise ValueError(f"k must be a non-negative int, got {k!r}")
+    k = check_non_negative_int(k, "k")
     mask = np.ones(n, dtype=bool)
     order: list[int] = []
-    for _ in range(min(int(k), n)):
+    for _ in range(min(k, n)):
         cand = np.flatnonzero(mask)
         trial = np.repeat(mask[None, :], cand.size, axis=0)
         trial[np.arange(cand.size), cand] = False

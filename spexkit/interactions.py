@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from numbers import Integral
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -11,8 +10,8 @@ import numpy as np
 from . import indices as _indices
 from . import terms as _terms
 from . import transforms as _transforms
-from .validation import (check_labels, check_masks, check_n_players, check_players, check_positive_int,
-                         first_non_finite)
+from .validation import (check_labels, check_masks, check_n_players, check_non_negative_int, check_players,
+                         check_positive_int, first_non_finite)
 
 EXPANSION_BASES = ("fourier", "mobius")
 _JSON_FORMAT = "spexkit.interactions"
@@ -177,16 +176,13 @@ class Interactions:
 
         The constant term is left out (``order`` is 1 or more); ``k = 0`` gives an empty list.
         """
-        if isinstance(k, bool) or not isinstance(k, (Integral, np.integer)):
-            raise TypeError(f"k must be a non-negative int, got {type(k).__name__} {k!r}")
-        if k < 0:
-            raise ValueError(f"k must be a non-negative int, got {k}")
+        k = check_non_negative_int(k, "k")
         if order is not None:
             order = check_positive_int(order, "order")
         deg = self.degrees
         keep = deg > 0 if order is None else deg == order
         rows = np.flatnonzero(keep)
-        ranked = rows[np.argsort(-np.abs(self.coefficients[rows]), kind="stable")][: int(k)]
+        ranked = rows[np.argsort(-np.abs(self.coefficients[rows]), kind="stable")][:k]
         tuples = _terms.to_tuples(self._idx[ranked], self.n_players)
         return [(t, float(c)) for t, c in zip(tuples, self.coefficients[ranked])]
 

@@ -7,13 +7,12 @@ attribute holds the planted expansion. All are seeded and fully vectorised.
 from __future__ import annotations
 
 import hashlib
-from numbers import Integral
 
 import numpy as np
 
 from .game import Game
 from .interactions import Interactions
-from .validation import check_n_players, check_positive_int, check_random_state
+from .validation import check_n_players, check_non_negative_int, check_positive_int, check_random_state
 
 
 #: Largest term order of a hierarchical planted game (a term brings up to 2^d - 2 sub-terms).
@@ -136,8 +135,7 @@ def planted_game(
     """
     n = check_n_players(n_players)
     rng = check_random_state(seed)
-    if isinstance(n_terms, bool) or not isinstance(n_terms, (Integral, np.integer)) or n_terms < 0:
-        raise ValueError(f"n_terms must be an int, 0 or more, got {n_terms!r}")
+    n_terms = check_non_negative_int(n_terms, "n_terms")
     max_degree = check_positive_int(max_degree, "max_degree")
     if max_degree > n:
         raise ValueError(f"max_degree must lie in [1, n_players={n}], got {max_degree}")

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from .interactions import Interactions, unique_labels
+from .validation import check_non_negative_int
 
 
 def _axes(ax, size):
@@ -50,8 +51,7 @@ def plot_values(values, labels, title: str = "Shapley values", k: int = 20, ax=N
     """
     labels = list(labels)
     values = _values_for(values, labels)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise ValueError(f"k must be a non-negative int, got {k!r}")
+    k = check_non_negative_int(k, "k")
     names = unique_labels(labels)
     order = np.argsort(-np.abs(values), kind="stable")[:k][::-1]
     ax = _axes(ax, (6, 0.3 * len(order) + 1))

@@ -55,9 +55,7 @@ def check_seed(seed) -> int | None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, (Integral, np.integer)):
         raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
+    return check_non_negative_int(seed, "seed")
 
 
 def check_n_players(n_players: int) -> int:
@@ -89,6 +87,26 @@ def check_positive_int(value, name: str) -> int:
         raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_non_negative_int(value, name: str) -> int:
+    """Validate an int that may be 0 (a count of rows to show, of terms to plant); a bool or a
+    float is refused.
+
+    Examples
+    --------
+    >>> check_non_negative_int(0, "k")
+    0
+    >>> check_non_negative_int(-1, "k")
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be a non-negative int, got -1
+    """
+    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
+        raise TypeError(f"{name} must be a non-negative int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
     return int(value)
 
 

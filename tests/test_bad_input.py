@@ -211,7 +211,7 @@ def test_plots_refuse_values_that_do_not_match_their_labels():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"n_terms": -1}, "n_terms must be an int, 0 or more"),
+    ({"n_terms": -1}, "n_terms must be a non-negative int"),
     ({"max_degree": 2.5}, "max_degree must be a positive int"),
     ({"degree": 1.5}, "degree must be a positive int"),
     ({"low": 3.0, "high": 1.0}, "0 <= low <= high"),
