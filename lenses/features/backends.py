@@ -193,8 +193,11 @@ class CausalLM:
     def vocab_size(self) -> int | None:
         """Rows of the model's input embedding (token ids must lie below), when it says."""
         emb = getattr(self.model, "get_input_embeddings", None)
-        weight = getattr(emb(), "weight", None) if callable(emb) else None
-        if weight is not None:
+        try:
+            weight = getattr(emb(), "weight", None) if callable(emb) else None
+        except (NotImplementedError, AttributeError):  # a model that does not say
+            weight = None
+        if weight is not None and getattr(weight, "ndim", 0) == 2:
             return int(weight.shape[0])
         size = getattr(getattr(self.model, "cfg", None), "d_vocab", None)
         return size if isinstance(size, int) else None
