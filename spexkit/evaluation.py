@@ -21,6 +21,16 @@ from .validation import check_masks, check_non_negative_int, check_positive_int
 __all__ = ["faithfulness", "greedy_removal_order", "top_k_removal"]
 
 
+def _check_same_players(result: Interactions, game) -> None:
+    """Refuse a result explained on a game with another number of players."""
+    n_game = getattr(game, "n_players", None)
+    if n_game is None:
+        n_game = getattr(getattr(game, "game", None), "n_players", None)  # an Evaluator
+    if n_game is not None and n_game != result.n_players:
+        raise ValueError(f"the result has {result.n_players} players but the game has {n_game}: "
+                         "was it explained on another game?")
+
+
 def faithfulness(result: Interactions, game, *, n_samples: int = 1000, distribution: str = "uniform",
                  keep: float | None = None, masks=None, truth=None, seed=0) -> float:
     """Held-out R² of ``result.predict`` against the game on fresh masks.
@@ -35,12 +45,7 @@ def faithfulness(result: Interactions, game, *, n_samples: int = 1000, distribut
     >>> faithfulness(game.truth, game, n_samples=200)
     1.0
     """
-    n_game = getattr(game, "n_players", None)
-    if n_game is None:
-        n_game = getattr(getattr(game, "game", None), "n_players", None)  # an Evaluator
-    if n_game is not None and n_game != result.n_players:
-        raise ValueError(f"the result has {result.n_players} players but the game has {n_game}: "
-                         "was it explained on another game?")
+    _check_same_players(result, game)
     if masks is None:
         if check_positive_int(n_samples, "n_samples") < 2:
             raise ValueError(f"n_samples must be at least 2 (R² compares values across masks), got {n_samples}")
@@ -85,10 +90,7 @@ def top_k_removal(result: Interactions, game, ks=None) -> dict[str, list]:
     Returns ``{"k": [...], "predicted_drop": [...], "true_drop": [...], "removed": [[...]]}``.
     """
     n = result.n_players
-    n_game = getattr(game, "n_players", None)
-    if n_game is not None and n_game != result.n_players:
-        raise ValueError(f"the result has {result.n_players} players but the game has {n_game}: "
-                         "was it explained on another game?")
+    _check_same_players(result, game)
     if ks is None:
         ks = [k for k in (1, 2, 3, 5, 10) if k <= n]
     ks = [ks] if isinstance(ks, (Integral, np.integer)) else list(ks)

@@ -40,6 +40,9 @@ def _player_order(player) -> tuple:
     return (layer, 1, 0) if unit == MLP else (layer, 0, unit)
 
 
+_TOKENS_ARE = "tokens must be token ids (n_prompts, seq), a string or a list of strings"
+
+
 class HeadLens(Lens):
     """Players are attention heads (and MLP layers); removing one replaces its output.
 
@@ -145,12 +148,11 @@ class HeadLens(Lens):
             raise ValueError(f"the prompts are empty ({tokens!r}): give one or more prompts of at least 2 tokens")
         model = self.load().model_  # after the checks that need no model
         if tokens is None:
-            raise TypeError("tokens must be token ids (n_prompts, seq), a string or a list of strings; got None")
+            raise TypeError(f"{_TOKENS_ARE}; got None")
         if isinstance(tokens, str) or (isinstance(tokens, (list, tuple)) and tokens and isinstance(tokens[0], str)):
             texts = [tokens] if isinstance(tokens, str) else list(tokens)
             if not all(isinstance(t, str) for t in texts):
-                raise TypeError("tokens must be token ids (n_prompts, seq), a string or a list of strings; got a "
-                                "list mixing strings and other things")
+                raise TypeError(f"{_TOKENS_ARE}; got a list mixing strings and other things")
             if getattr(model, "tokenizer", None) is None:
                 raise ValueError("this model has no tokenizer, so prompts cannot be given as text: pass token ids, "
                                  "a tensor or array of shape (n_prompts, seq)")
@@ -168,8 +170,7 @@ class HeadLens(Lens):
         try:
             t = torch.as_tensor(np.asarray(tokens) if not torch.is_tensor(tokens) else tokens)
         except (TypeError, ValueError, RuntimeError) as exc:
-            raise TypeError(f"tokens must be token ids (n_prompts, seq), a string or a list of strings; got "
-                            f"{type(tokens).__name__} {tokens!r:.60}") from exc
+            raise TypeError(f"{_TOKENS_ARE}; got {type(tokens).__name__} {tokens!r:.60}") from exc
         if t.ndim == 1:
             t = t[None, :]
         if t.ndim != 2 or t.shape[1] < 2 or t.shape[0] < 1:
