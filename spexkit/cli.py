@@ -66,18 +66,21 @@ def _check_output(path: str, flag: str, suffixes: tuple[str, ...] | None = None)
         raise UsageError(f"{flag} {path}: give a file ending in {', '.join(suffixes)}")
 
 
+def _check_at_least(flag: str, value: int | None, minimum: int = 0) -> None:
+    if value is not None and value < minimum:
+        raise UsageError(f"{flag} must be {minimum} or more, got {value}")
+
+
 def _check_run_args(args) -> None:
     """Everything that can be checked before the game is built and the model called."""
     _check_output(args.out, "--out")
     if args.plot:
         _check_output(args.plot, "--plot", (".png", ".pdf", ".svg", ".jpg", ".jpeg"))
-    if args.top < 0:
-        raise UsageError(f"--top must be 0 or more, got {args.top}")
+    _check_at_least("--top", args.top)
     if args.game:
         if args.option:
             raise UsageError("--option sets a lens's arguments; it does not apply to --game")
-        if args.terms < 0:
-            raise UsageError(f"--terms must be 0 or more, got {args.terms}")
+        _check_at_least("--terms", args.terms)
         if args.snr_db is not None and not math.isfinite(args.snr_db):
             raise UsageError(f"--snr-db must be a finite number, got {args.snr_db}")
     elif args.lens and args.input is None:
@@ -123,10 +126,8 @@ def _show(args) -> int:
         res = spexkit.Interactions.from_json(path.read_text())
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from None
-    if args.top < 0:
-        raise UsageError(f"--top must be 0 or more, got {args.top}")
-    if args.order is not None and args.order < 1:
-        raise UsageError(f"--order must be 1 or more, got {args.order}")
+    _check_at_least("--top", args.top)
+    _check_at_least("--order", args.order, 1)
     if args.basis and res.basis != args.basis:
         res = res.to(args.basis)
     meta = res.metadata

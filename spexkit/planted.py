@@ -75,8 +75,9 @@ def _draw_degrees(rng, n_terms: int, max_degree: int, degree_weights) -> np.ndar
         p = None
     else:
         p = np.asarray(degree_weights, dtype=np.float64)
-        if p.shape != choices.shape or (p < 0).any() or p.sum() <= 0:
-            raise ValueError(f"degree_weights must give {max_degree} non-negative weights (degrees 1..{max_degree})")
+        if p.shape != choices.shape or not np.isfinite(p).all() or (p < 0).any() or p.sum() <= 0:
+            raise ValueError(f"degree_weights must give {max_degree} finite non-negative weights (degrees 1..{max_degree}), "
+                             f"not all zero; got {degree_weights!r}")
         p = p / p.sum()
     return rng.choice(choices, size=n_terms, p=p)
 

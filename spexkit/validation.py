@@ -16,6 +16,45 @@ class NonFiniteValueError(ValueError):
     """The value function returned NaN or an infinity."""
 
 
+#: values beyond this magnitude overflow float64 once squared (least squares, R²): refused
+#: with a clear error instead of turning into infinities inside a solver
+MAX_ABS_VALUE = 1e150
+
+
+def as_real_values(values, name: str = "values") -> np.ndarray:
+    """``values`` as a float64 array; complex numbers with an imaginary part are refused, not cut.
+
+    Examples
+    --------
+    >>> as_real_values([1, 2.5])
+    array([1. , 2.5])
+    >>> as_real_values([1 + 2j])
+    Traceback (most recent call last):
+    ...
+    TypeError: values must be real numbers, got complex values (first: (1+2j))
+    """
+    arr = np.asarray(values)
+    if np.iscomplexobj(arr):
+        imaginary = np.flatnonzero(np.imag(arr).reshape(-1) != 0)
+        if imaginary.size:
+            raise TypeError(f"{name} must be real numbers, got complex values "
+                            f"(first: {arr.reshape(-1)[imaginary[0]]})")
+        arr = np.real(arr)
+    try:
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numbers, got {type(values).__name__}") from exc
+
+
+def check_magnitude(arr: np.ndarray, name: str = "values") -> None:
+    """Refuse finite values too large to square in float64 (the solvers' sums of squares)."""
+    big = np.flatnonzero(np.abs(arr) > MAX_ABS_VALUE)
+    if big.size:
+        raise ValueError(f"{name} must be at most {MAX_ABS_VALUE:g} in magnitude (their squares overflow "
+                         f"float64 in the solvers); value {int(big[0])} is {arr.reshape(-1)[big[0]]:g}: "
+                         "rescale the value function")
+
+
 def first_non_finite(arr: np.ndarray) -> int | None:
     """Flat index of the first NaN or infinite entry of ``arr``, or None when all are finite."""
     bad = np.flatnonzero(~np.isfinite(arr))
@@ -161,10 +200,7 @@ def check_values(values, batch: int, masks: np.ndarray | None = None) -> np.ndar
     When a value is NaN or infinite the error names the first offending mask by its
     removed players, so the user can reproduce the failing ablation.
     """
-    try:
-        out = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"the value function must return numbers, got {type(values).__name__}") from exc
+    out = as_real_values(values, "the value function's outputs")
     if out.ndim == 2 and out.shape[1] == 1:
         out = out[:, 0]
     if out.shape != (batch,):
@@ -183,6 +219,7 @@ def check_values(values, batch: int, masks: np.ndarray | None = None) -> np.ndar
             f"the value function returned a non-finite value ({out[i]}){where}; "
             f"{int(bad.sum())} of {batch} values are NaN or infinite"
         )
+    check_magnitude(out, "the value function's outputs")
     return out
 
 
@@ -208,15 +245,13 @@ def check_samples(masks, values, n_players: int | None = None, *,
     if arr.ndim != 2:
         raise ValueError(f"masks must be 2-D (samples, players), got shape {arr.shape}")
     masks = check_masks(arr, arr.shape[1] if n_players is None else n_players)
-    try:
-        vals = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numbers, got {type(values).__name__}") from exc
+    vals = as_real_values(values, name)
     if vals.shape != (masks.shape[0],):
         raise ValueError(f"need one value per mask, shape ({masks.shape[0]},); got {name} of shape {vals.shape}")
     i = first_non_finite(vals)
     if i is not None:
         raise ValueError(f"{name} must be finite; value {i} (of {vals.size}) is {vals[i]}")
+    check_magnitude(vals, name)
     return masks, vals
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import spexkit
 from spexkit import Game, Interactions, explain
+from spexkit.solvers.proxyspex import fit_samples
 from spexkit.validation import check_players, check_seed
 
 
@@ -218,6 +219,7 @@ def test_plots_refuse_values_that_do_not_match_their_labels():
     ({"snr_db": float("nan")}, "snr_db must be a finite number"),
     ({"hierarchical": True, "subterm_prob": 2.0}, r"subterm_prob must lie in \[0, 1\]"),
     ({"hierarchical": True, "max_degree": 25, "degree": 25}, "max_degree must be at most 12"),  # used to hang
+    ({"degree_weights": [float("nan"), 1.0]}, "finite non-negative weights"),  # used to fail inside numpy
 ])
 def test_planted_game_checks_its_parameters(kwargs, match):
     from spexkit.planted import planted_game
@@ -225,3 +227,22 @@ def test_planted_game_checks_its_parameters(kwargs, match):
     args = {"n_terms": 2, "max_degree": 2, **kwargs}
     with pytest.raises((ValueError, TypeError), match=match):  # a float where an int belongs: TypeError
         planted_game(30, **args)
+
+
+# ----------------------------------------------------------------- values
+def test_complex_values_are_refused_not_cut_to_their_real_part():
+    game = Game(lambda m: m.sum(1) * (1 + 1j), n_players=4)
+    with pytest.raises(TypeError, match="outputs must be real numbers, got complex values"):
+        explain(game, method="exact")
+    real = Game(lambda m: m.sum(1) + 0j, n_players=4)  # a complex dtype holding reals is fine
+    np.testing.assert_allclose(explain(real, method="exact").shapley(), np.ones(4))
+    with pytest.raises(TypeError, match="values must be real numbers"):
+        fit_samples(np.ones((4, 3), bool), [1j, 2, 3, 4], max_degree=2)
+
+
+def test_values_too_large_to_square_are_refused_before_a_solver_overflows():
+    game = Game(lambda m: 1e300 * m.sum(1), n_players=4)  # finite, but its squares are inf
+    with pytest.raises(ValueError, match="at most 1e\\+150 in magnitude.*rescale"):
+        explain(game, method="exact")
+    fine = Game(lambda m: 1e100 * m.sum(1), n_players=4)
+    np.testing.assert_allclose(explain(fine, method="exact").shapley(), np.full(4, 1e100))

@@ -37,6 +37,9 @@ def test_run_show_and_plot(tmp_path):
     assert shown.returncode == 0
     top = res.top(1)[0][0]
     assert res.label(top) in shown.stdout and "coefficient" in shown.stdout
+    for flag, bad, message in (("--top", "-1", "--top must be 0 or more"), ("--order", "0", "--order must be 1 or more")):
+        refused = cli("show", str(out), flag, bad)
+        assert refused.returncode == 2 and message in refused.stderr
 
 
 @pytest.mark.parametrize(

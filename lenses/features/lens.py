@@ -357,10 +357,8 @@ class FeatureLens(Lens):
         ans = lm.encode(answer) if scored and answer is not None else []
         if scored and answer is not None and not ans:
             raise ValueError(f"answer {answer!r} is empty: it has no tokens")
-        unk = getattr(lm.tokenizer, "unk_token_id", None)
-        if unk is not None and unk in ans:
-            raise ValueError(f"answer {answer!r} holds a word the tokenizer does not know (it maps to "
-                             f"{lm.tokenizer.unk_token!r}): the score would be that of the unknown token")
+        _refuse_unknown_tokens(lm, ans, f"answer {answer!r} holds a word the tokenizer does not know",
+                               "the score would be that of the unknown token")
         # Checked before any model call: the full prompt plus the answer it reads must fit.
         needed = extra["full_tokens"] + (max(len(ans), int(self.answer_tokens)) if scored else 0)
         if lm.window is not None and needed > lm.window:
@@ -419,10 +417,8 @@ class FeatureLens(Lens):
     @staticmethod
     def _label_token(lm: CausalLM, word: str, space: bool) -> int:
         ids = lm.encode((" " if space else "") + word)
-        unk = getattr(lm.tokenizer, "unk_token_id", None)
-        if unk is not None and unk in ids:
-            raise ValueError(f"label word {word!r} is not in the tokenizer's vocabulary (it maps to "
-                             f"{lm.tokenizer.unk_token!r}); choose another word")
+        _refuse_unknown_tokens(lm, ids, f"label word {word!r} is not in the tokenizer's vocabulary",
+                               "choose another word")
         # Skip a lone-space token some tokenizers emit first.
         for k, i in enumerate(ids):
             if lm.tokenizer.decode([i]).strip():
@@ -461,3 +457,10 @@ class FeatureLens(Lens):
         from .widget import FeatureWidget
 
         return FeatureWidget(self, text=text, template=template, **options)
+
+
+def _refuse_unknown_tokens(lm: CausalLM, ids: list[int], problem: str, advice: str) -> None:
+    """A word the tokenizer maps to its unknown token would be scored as that token, silently."""
+    unk = getattr(lm.tokenizer, "unk_token_id", None)
+    if unk is not None and unk in ids:
+        raise ValueError(f"{problem} (it maps to {lm.tokenizer.unk_token!r}): {advice}")
