@@ -37,6 +37,9 @@ Throughput (--throughput)
     (micro-batches, prefix cache, shared-prefix plan) on 128 random keep-0.5 masks and on the
     n + 1 leave-one-out masks; a naive one-prompt-per-forward loop; ContextCite's own run at
     its default ``batch_size=1``; captum FeatureAblation. Queries per second, one process.
+    ``--token-bound`` counts the tokens each path runs on those prompts (no forward pass):
+    queries per second follow tokens on a compute-bound CPU, so the count bounds what any
+    reuse of shared prefixes could gain over ContextCite's default.
 
 Usage::
 
@@ -401,6 +404,90 @@ def rerun_throughput(args, out_path: Path) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- token bound
+
+TOKEN_BOUND_MASKS = (32, 128, 256)
+
+
+def head_share(config) -> float:
+    """Multiply-adds of the output head per token over those of all the layers (a Llama-style
+    config): what running the head at every position, as ContextCite does, adds to a forward."""
+    d, ffn, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    head_dim = getattr(config, "head_dim", None) or d // config.num_attention_heads
+    kv = config.num_key_value_heads * head_dim
+    per_layer = 2 * d * d + 2 * d * kv + 3 * d * ffn  # q and o, k and v, the gated MLP
+    return config.vocab_size * d / (layers * per_layer)
+
+
+def token_counts(prefix_len: int, bodies, keep: int, *, share: float, overhead: int = 0,
+                 micro_batch: int = 16) -> dict:
+    """Tokens a mask: the lens's flat path, its planned path and a perfect prefix tree, against
+    the peers' (every masked prompt in full, the output head at every position, as ContextCite
+    and captum run them).
+
+    ``planned`` counts padding and ``overhead`` tokens a forward pass, as the lens's planner
+    does; ``ideal`` runs every shared prefix once with neither. Queries per second follow
+    tokens on a compute-bound CPU, so ``full / ideal`` bounds what any reuse of shared
+    prefixes can gain over the peers' defaults on these masks.
+    """
+    from lenses.features.backends import plan_shared_prefixes
+
+    m = len(bodies)
+    flat = sum(len(b) for b in bodies)
+    planned = plan_shared_prefixes(bodies, keep, overhead=overhead, micro_batch=micro_batch).cost
+    ideal = plan_shared_prefixes(bodies, keep, overhead=0, micro_batch=1).cost
+    theirs = sum(prefix_len + len(b) for b in bodies) * (1 + share)
+    return {"masks": m, "flat": flat / m, "planned": planned / m, "ideal": ideal / m, "full": theirs / m,
+            "full / flat": theirs / flat, "full / ideal": theirs / ideal}
+
+
+def token_bound(args, out_path: Path) -> int:
+    """--token-bound: the tokens each path runs on the throughput prompts' random keep-0.5 masks
+    (ContextCite's) and leave-one-out masks (captum FeatureAblation's), through the lens's
+    tokenisation with no forward pass; written to ``context_token_bound.json``."""
+    lens = make_lens(args.threads)
+    items = throughput_items(load_items(False), lens, 3)
+    backend = lens.load().backend_
+    model = (backend.model, backend.tokenizer)
+    share = head_share(backend.model.config)
+    rows = []
+    for item in items:
+        n = len(item["sentences"])
+        designs = [("random", np.random.default_rng(args.seed).random((count, n)) < 0.5) for count in TOKEN_BOUND_MASKS]
+        designs.append(("leave-one-out", np.vstack([np.ones((1, n), bool), ~np.eye(n, dtype=bool)])))
+        for kind, masks in designs:
+            count = len(masks)
+            probe = FeatureLens(model, value="logit_prob", segmentation="sentences", keep=0.5).load()
+            seen: dict = {}
+
+            def capture(prefix, bodies, keep, kv=None, seen=seen, vocab=backend.model.config.vocab_size):
+                # record what the lens would run, and answer without running it
+                seen.update(prefix=list(prefix), bodies=[list(b) for b in bodies], keep=keep)
+                import torch
+
+                return torch.zeros((len(bodies), keep, vocab))
+
+            probe.backend_.last_logits = capture
+            game = game_of(probe, item)
+            game.batch_size = count
+            game(masks)
+            counts = token_counts(len(seen["prefix"]), seen["bodies"], seen["keep"], share=share,
+                                  overhead=probe.backend_.forward_overhead, micro_batch=probe.backend_.micro_batch)
+            rows.append({"id": item["id"], "n": n, "masks_kind": kind, "prompt_tokens": game.info["full_tokens"],
+                         "prefix_tokens": len(seen["prefix"])} | counts)
+            print(f"  {item['id']} n={n} {count} {kind} masks: tokens a mask flat {counts['flat']:.0f}, planned "
+                  f"{counts['planned']:.0f}, ideal {counts['ideal']:.0f}; full prompts {counts['full']:.0f} "
+                  f"(over ideal {counts['full / ideal']:.2f}x)", flush=True)
+    report = {"benchmark": "context token bound", "model": "SmolLM2-135M-Instruct", "head_share": share,
+              "seed": args.seed, "rows": rows}
+    for key in [f"random {c}" for c in TOKEN_BOUND_MASKS] + ["leave-one-out"]:
+        sub = [r for r in rows if key in (f"{r['masks_kind']} {r['masks']}", r["masks_kind"])]
+        report[f"full / ideal, {key}"] = [min(r["full / ideal"] for r in sub), max(r["full / ideal"] for r in sub)]
+    out_path.write_text(json.dumps(report, indent=1, default=float))
+    print(f"wrote {out_path}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- mask blocks
 
 BLOCK_BUDGETS = (32, 64)
@@ -714,6 +801,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--throughput-masks", type=int, default=128)
     p.add_argument("--only-throughput", action="store_true",
                    help="measure throughput again (ours and the peers') and update the results file")
+    p.add_argument("--token-bound", action="store_true",
+                   help="count the tokens each path runs on the throughput prompts (no forward pass): the most "
+                        "any reuse of shared prefixes could gain over ContextCite's default")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=None, help="SQLite cache of model calls (default: in the results folder)")
@@ -755,6 +845,8 @@ def main(argv: list[str] | None = None) -> int:
         return rerun_throughput(args, out_path)
     if args.mask_blocks:
         return rerun_mask_blocks(args, out_path)
+    if args.token_bound:
+        return token_bound(args, Path(args.out) if args.out else RESULTS / "context_token_bound.json")
     items = load_items(args.quick, args.items)
     if out_path.is_file():
         earlier = json.loads(out_path.read_text())

@@ -165,3 +165,24 @@ def test_summarise_blocks_counts_each_item_once(context):
     assert both["block_difference_range"] == pytest.approx([-0.1, 0.1])
     assert out["our masks"]["items"] == 1 and out["contextcite masks"]["items"] == 1
     assert "| 32 | both | 2 | 5 | 10 |" in context.blocks_markdown({"lds": {"32": out}, "r2": {"32": out}})
+
+
+def test_token_counts_bound_the_gain_of_shared_prefixes(context):
+    # two bodies share their first three tokens; a perfect prefix tree runs them once
+    bodies = [[1, 2, 3, 4], [1, 2, 3, 5], [9, 9]]
+    counts = context.token_counts(2, bodies, keep=1, share=0.5)
+    assert counts["flat"] == pytest.approx(10 / 3)
+    assert counts["ideal"] == pytest.approx((3 + 1 + 1 + 2) / 3)
+    assert counts["full"] == pytest.approx((6 + 6 + 4) * 1.5 / 3)  # prefix included, head at every position
+    assert counts["full / ideal"] == pytest.approx(24 / 7)
+    # with a cost per forward pass the planner may rather run the bodies flat
+    assert counts["ideal"] <= counts["flat"] <= context.token_counts(2, bodies, keep=1, share=0.5, overhead=48)["planned"]
+
+
+def test_head_share_counts_the_output_head_against_the_layers(context):
+    from types import SimpleNamespace
+
+    cfg = SimpleNamespace(hidden_size=4, intermediate_size=8, num_hidden_layers=2, num_attention_heads=2,
+                          num_key_value_heads=1, vocab_size=10)
+    # per layer: q and o 2*16, k and v 2*4*2, MLP 3*4*8 = 144; the head 10*4
+    assert context.head_share(cfg) == pytest.approx(40 / 288)
