@@ -445,6 +445,8 @@ def token_bound(args, out_path: Path) -> int:
     """--token-bound: the tokens each path runs on the throughput prompts' random keep-0.5 masks
     (ContextCite's) and leave-one-out masks (captum FeatureAblation's), through the lens's
     tokenisation with no forward pass; written to ``context_token_bound.json``."""
+    import torch
+
     lens = make_lens(args.threads)
     items = throughput_items(load_items(False), lens, 3)
     backend = lens.load().backend_
@@ -463,8 +465,6 @@ def token_bound(args, out_path: Path) -> int:
             def capture(prefix, bodies, keep, kv=None, seen=seen, vocab=backend.model.config.vocab_size):
                 # record what the lens would run, and answer without running it
                 seen.update(prefix=list(prefix), bodies=[list(b) for b in bodies], keep=keep)
-                import torch
-
                 return torch.zeros((len(bodies), keep, vocab))
 
             probe.backend_.last_logits = capture
