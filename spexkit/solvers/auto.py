@@ -25,7 +25,7 @@ cross-validation says they pay. Otherwise:
    sample). ``singles=False`` keeps to random masks.
 
 Each ProxySPEX fit also considers the sparse linear model and, when the trees' selection is
-in doubt and the design is small (about 100 parts at 1,000 samples), the sparse model over
+in doubt and the design is small (about 140 parts at 1,000 samples), the sparse model over
 all pairs, on the same folds
 (:func:`~spexkit.solvers.proxyspex.fit_samples`): ``auto`` is never less faithful than a
 linear fit by more than cross-validation can tell, and finds pairs that do nothing alone (which

@@ -20,7 +20,7 @@ Decoding works in the bin domain only (never on the raw samples again):
 
 That plain peeling is exact without noise. When it leaves energy it cannot explain (noise near
 the smallest budget, or two terms sharing their bin in every group), a noise-robust stage
-continues from its support, with no extra queries: a noise level from the median bin,
+continues from its support, with no extra queries: a noise level from the lower quartile of the bins,
 acceptance tests against it (including on the groups that did not propose a candidate),
 longer Chase lists on significant bins, re-decoding of colliding bins from the groups' mean,
 and a final least squares with backward elimination over every term accepted on the way.

@@ -74,7 +74,7 @@ def linear_fit(masks: np.ndarray, values: np.ndarray, folds: int, rng, cap: int 
 
 
 #: The pairs candidate is fitted while its design (samples x (n + n(n-1)/2) columns) has at most
-#: this many entries (80 MB in float64): up to about 100 parts at 1,000 samples.
+#: this many entries (80 MB in float64): up to about 140 parts at 1,000 samples.
 PAIRS_MAX_ENTRIES = 10_000_000
 
 
