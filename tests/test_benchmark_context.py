@@ -186,3 +186,17 @@ def test_head_share_counts_the_output_head_against_the_layers(context):
                           num_key_value_heads=1, vocab_size=10)
     # per layer: q and o 2*16, k and v 2*4*2, MLP 3*4*8 = 144; the head 10*4
     assert context.head_share(cfg) == pytest.approx(40 / 288)
+
+
+def test_token_bound_run_counts_every_design_on_the_throughput_prompts(tmp_path):
+    report, stdout = run_quick(SCRIPT, tmp_path / "bound.json", threads={"OMP_NUM_THREADS": "2"}, timeout=900,
+                               extra=("--token-bound",))
+    rows = report["rows"]
+    assert len({r["id"] for r in rows}) == 3 and all(r["prompt_tokens"] >= 300 for r in rows)
+    for r in rows:
+        assert r["ideal"] <= r["flat"] < r["full"]  # a prefix tree never runs more than the flat path
+        expected = {r["n"] + 1} if r["masks_kind"] == "leave-one-out" else {32, 128, 256}
+        assert r["masks"] in expected
+    assert {k for k in report if k.startswith("full / ideal")} == {
+        "full / ideal, random 32", "full / ideal, random 128", "full / ideal, random 256", "full / ideal, leave-one-out"}
+    assert "wrote" in stdout
