@@ -72,6 +72,7 @@ from lenses.features import FeatureLens  # noqa: E402
 from spexkit.evaluation import greedy_removal_order  # noqa: E402
 from spexkit.execution import Evaluator  # noqa: E402
 from spexkit.metrics import r2_score  # noqa: E402
+from spexkit.solvers.additive_plus import single_removal_masks  # noqa: E402
 
 ITEMS = ROOT / "benchmarks" / "data" / "context_items.json"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -246,7 +247,7 @@ def run_item(lens: FeatureLens, item: dict, args, *, with_baselines: bool, peer:
         for b in budgets:
             add_result(method, b, *explain(method, b, **options))
     # leave-one-out: n + 1 calls, an additive surrogate
-    loo_masks = np.vstack([np.ones((1, n), bool), ~np.eye(n, dtype=bool)])
+    loo_masks = single_removal_masks(n)
     loo = ev(loo_masks)
     loo_scores = loo[0] - loo[1:]
     add("loo", n + 1, loo_scores, lambda m, s=loo_scores, f=loo[0]: f - (~m).astype(float) @ s, n + 1,
@@ -340,6 +341,11 @@ def throughput_items(items: list[dict], lens: FeatureLens, count: int, min_token
     return out
 
 
+def throughput_random_masks(n: int, count: int, seed: int) -> np.ndarray:
+    """The random keep-0.5 masks of the throughput run; ``--token-bound`` counts the same ones."""
+    return np.random.default_rng(seed).random((count, n)) < 0.5
+
+
 def measure_ours(lens: FeatureLens, items: list[dict], n_masks: int, seed: int) -> list[dict]:
     """Our queries per second on each prompt: the lens's path on random and leave-one-out
     masks, and the naive path; every mode runs the lens's model, loaded once."""
@@ -348,8 +354,8 @@ def measure_ours(lens: FeatureLens, items: list[dict], n_masks: int, seed: int) 
     rows = []
     for item in items:
         n = len(item["sentences"])
-        random = np.random.default_rng(seed).random((n_masks, n)) < 0.5
-        loo = np.vstack([np.ones((1, n), bool), ~np.eye(n, dtype=bool)])
+        random = throughput_random_masks(n, n_masks, seed)
+        loo = single_removal_masks(n)
         rec = {"id": item["id"], "n": n}
         for name, kw, masks in (("ours", {}, random), ("ours (leave-one-out)", {}, loo),
                                 ("naive one prompt per forward", {"reuse_prefix": False, "batch_size": 1},
@@ -455,8 +461,8 @@ def token_bound(args, out_path: Path) -> int:
     rows = []
     for item in items:
         n = len(item["sentences"])
-        designs = [("random", np.random.default_rng(args.seed).random((count, n)) < 0.5) for count in TOKEN_BOUND_MASKS]
-        designs.append(("leave-one-out", np.vstack([np.ones((1, n), bool), ~np.eye(n, dtype=bool)])))
+        designs = [("random", throughput_random_masks(n, count, args.seed)) for count in TOKEN_BOUND_MASKS]
+        designs.append(("leave-one-out", single_removal_masks(n)))
         for kind, masks in designs:
             count = len(masks)
             probe = FeatureLens(model, value="logit_prob", segmentation="sentences", keep=0.5).load()
