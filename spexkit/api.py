@@ -50,7 +50,8 @@ def explain(
         another method) on the same game pays only for masks never evaluated. Each batch is
         committed as it finishes, so an interrupted run resumes where it stopped.
     batch_size : int, optional
-        Masks handed to the game in one call (default: the game's, else 1024).
+        Masks handed to the game in one call (default: the game's, else 1024); at most the
+        game's ``batch_size`` when it sets one.
     n_jobs, backend : joblib parallelism over batches; ``backend="dask"`` runs on the Dask
         cluster of the active ``distributed.Client``. Keep GPU games in-process.
     progress : bool or progress object, optional

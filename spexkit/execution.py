@@ -58,7 +58,8 @@ class Evaluator:
     Parameters
     ----------
     game : Game
-    batch_size : masks per call of the value function (default: the game's, else 1024).
+    batch_size : masks per call of the value function (default: the game's, else 1024); never
+        more than ``game.batch_size``, which a game sets as the largest batch its ``fn`` takes.
     progress : show a tqdm bar (None: in Jupyter or a terminal), or an object with
         ``start(total, desc)``, ``update(n)`` and ``close()`` that receives the progress.
     cache : None, a path to a SQLite file, or an :class:`~spexkit.cache.EvaluationCache`.
@@ -84,6 +85,8 @@ class Evaluator:
         if batch_size is not None:
             batch_size = check_positive_int(batch_size, "batch_size")
         self.batch_size = int(batch_size or game.batch_size or DEFAULT_BATCH)
+        if game.batch_size is not None:  # the game's cap is a promise to its fn (e.g. memory)
+            self.batch_size = min(self.batch_size, game.batch_size)
         # A progress object (e.g. a widget's bar) has start(total, desc), update(n), close().
         self.reporter = progress if hasattr(progress, "update") else None
         self.progress = self.reporter is not None or want_progress(progress)

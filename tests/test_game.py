@@ -68,3 +68,18 @@ def test_single_mask_and_value_of():
     assert game.value_of(removed=[0]) == 1.0
     with pytest.raises(ValueError, match="removed players"):
         game.value_of(removed=[5])
+
+
+def test_explain_never_hands_a_game_more_than_its_batch_size():
+    sizes = []
+
+    def fn(masks):
+        sizes.append(masks.shape[0])
+        return masks.sum(1).astype(float)
+
+    game = spexkit.Game(fn, n_players=6, batch_size=5)
+    spexkit.explain(game, method="exact", batch_size=1000, progress=False)  # asks for more: capped
+    assert max(sizes) == 5 and sum(sizes) == 64
+    sizes.clear()
+    spexkit.explain(game, method="exact", batch_size=2, progress=False)  # smaller batches are fine
+    assert max(sizes) == 2 and sum(sizes) == 64
