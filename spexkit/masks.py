@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cache import pack_masks
 from .validation import check_random_state
+
+# Distinct draws stop trying after this many rounds of rejection (see draw_distinct).
+MAX_DRAW_ROUNDS = 1000
+# Up to this many parts, every mask can be listed, so distinct_masks never runs short.
+LISTABLE_PLAYERS = 20
 
 
 def uniform_masks(n_players: int, n_samples: int, keep: float = 0.5, seed=None) -> np.ndarray:
@@ -17,6 +23,91 @@ def uniform_masks(n_players: int, n_samples: int, keep: float = 0.5, seed=None) 
     """
     rng = check_random_state(seed)
     return rng.random((n_samples, n_players)) < keep
+
+
+def _new_rows(accepted: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Indices, in draw order, of candidate rows found neither in ``accepted`` nor earlier."""
+    keys = pack_masks(np.vstack([accepted, candidates]))
+    _, first = np.unique(keys, return_index=True)
+    return np.sort(first[first >= accepted.shape[0]]) - accepted.shape[0]
+
+
+def draw_distinct(n: int, count: int, draw, rng, *, avoid: np.ndarray | None = None,
+                  max_rounds: int = MAX_DRAW_ROUNDS, fewer_ok: bool = False) -> np.ndarray:
+    """``count`` distinct masks from ``draw(m, rng)``, which returns m random masks.
+
+    Rejection: each round draws as many masks as are still missing and keeps the new ones, so
+    when nothing repeats the first round's draws are the answer. Masks in ``avoid`` (already
+    queried) are never returned. After ``max_rounds`` rounds the masks drawn so far come back
+    when ``fewer_ok``; otherwise that is an error.
+    """
+    taken = np.zeros((0, n), dtype=bool) if avoid is None else np.asarray(avoid, dtype=bool).reshape(-1, n)
+    out = np.zeros((0, n), dtype=bool)
+    for _ in range(max_rounds):
+        need = count - out.shape[0]
+        if need <= 0:
+            return out
+        cand = draw(need, rng)
+        out = np.vstack([out, cand[_new_rows(np.vstack([taken, out]), cand)[:need]]])
+    if fewer_ok or out.shape[0] >= count:
+        return out
+    raise RuntimeError(f"could not draw {count} distinct masks of {n} players")  # pragma: no cover
+
+
+def distinct_masks(n_players: int, n_samples: int, keep: float = 0.5, seed=None, *,
+                   avoid: np.ndarray | None = None) -> np.ndarray:
+    """``n_samples`` distinct masks drawn one after another at ``keep``, none of them in ``avoid``.
+
+    For designs whose every row should be a new model call (``additive_plus``'s random masks
+    beside its single removals): each new mask comes from :func:`uniform_masks`' distribution
+    restricted to the masks not drawn yet. When no draw repeats (most games of more than ~30
+    parts) the result equals ``uniform_masks(n_players, n_samples, keep, seed)``, and the
+    generator is left in the same state. On up to 20 parts, when 16 rounds of
+    redrawing leave some missing (small n, or ``keep`` near 0 or 1), the rest are drawn among
+    the masks still free, with the same weights (exponential keys); fewer come back only when
+    fewer masks are possible, or, on more than 20 parts, when redrawing keeps repeating.
+
+    Examples
+    --------
+    >>> m = distinct_masks(4, 16, keep=0.8, seed=0)  # all 16 masks of 4 parts, likeliest first
+    >>> m.shape, len({r.tobytes() for r in m})
+    ((16, 4), 16)
+    >>> big = distinct_masks(200, 50, keep=0.5, seed=1)
+    >>> bool((big == uniform_masks(200, 50, keep=0.5, seed=1)).all())
+    True
+    """
+    rng = check_random_state(seed)
+    out = draw_distinct(n_players, n_samples, lambda m, r: uniform_masks(n_players, m, keep=keep, seed=r), rng,
+                        avoid=avoid, max_rounds=16, fewer_ok=True)
+    missing = n_samples - out.shape[0]
+    if missing <= 0 or n_players > LISTABLE_PLAYERS:
+        return out
+    # Successive sampling without replacement among the free masks: the smallest of E / w
+    # (E exponential, w the mask's probability at ``keep``) comes first.
+    codes = np.arange(1 << n_players, dtype=np.int64)
+    taken = out if avoid is None else np.vstack([np.asarray(avoid, dtype=bool).reshape(-1, n_players), out])
+    free = np.ones(codes.size, dtype=bool)
+    free[mask_codes(taken)] = False
+    kept = bit_patterns(codes, n_players).sum(1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 · log 0 counts as 0
+        log_w = (np.where(kept > 0, kept * np.log(keep), 0.0)
+                 + np.where(kept < n_players, (n_players - kept) * np.log1p(-keep), 0.0))
+    free &= np.isfinite(log_w)  # keep = 0 or 1 leaves one possible mask
+    cand = codes[free]
+    order = np.argsort(np.log(rng.exponential(size=cand.size)) - log_w[free], kind="stable")[:missing]
+    return np.vstack([out, bit_patterns(cand[order], n_players)])
+
+
+def mask_codes(masks: np.ndarray) -> np.ndarray:
+    """The integer code of each mask row (bit i = part i kept), the inverse of :func:`all_masks`' order.
+
+    Examples
+    --------
+    >>> mask_codes(all_masks(3)).tolist()
+    [0, 1, 2, 3, 4, 5, 6, 7]
+    """
+    masks = np.asarray(masks, dtype=bool)
+    return masks.astype(np.int64) @ (np.int64(1) << np.arange(masks.shape[1], dtype=np.int64))
 
 
 def masks_with_sizes(n_players: int, sizes, seed=None) -> np.ndarray:

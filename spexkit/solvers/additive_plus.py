@@ -41,10 +41,9 @@ import numpy as np
 
 from ..execution import as_evaluator
 from ..interactions import Interactions
-from ..masks import uniform_masks
+from ..masks import distinct_masks
 from ..validation import check_budget, check_positive_int, check_probability, check_random_state, check_samples, first_non_finite
 from . import register
-from .baselines import _draw_distinct
 from .exact import EXACT_MAX_PLAYERS, exact
 
 CANDIDATES = ("additive", "rescaled", "focused", "sparse", "trees")
@@ -73,24 +72,6 @@ def single_removal_masks(n: int) -> np.ndarray:
     masks = np.ones((n + 1, n), dtype=bool)
     masks[np.arange(1, n + 1), np.arange(n)] = False
     return masks
-
-
-def fresh_uniform_masks(n: int, count: int, keep: float, rng: np.random.Generator, *,
-                        avoid: np.ndarray | None = None) -> np.ndarray:
-    """Up to ``count`` random masks at ``keep``, distinct from each other and from ``avoid``.
-
-    A repeated mask would cost a query and teach nothing new. Fewer than ``count`` come back
-    when 16 rounds of draws keep repeating: few distinct masks are likely (small n, or
-    ``keep`` near 0 or 1, with many masks to avoid); the caller then spends less.
-
-    Examples
-    --------
-    >>> masks = fresh_uniform_masks(3, 10, 0.5, np.random.default_rng(0), avoid=single_removal_masks(3))
-    >>> masks.shape, len({m.tobytes() for m in masks})
-    ((4, 3), 4)
-    """
-    return _draw_distinct(n, count, lambda m, r: uniform_masks(n, m, keep=keep, seed=r), rng,
-                          avoid=avoid, max_rounds=16, fewer_ok=True)
 
 
 def _cv_r2(y: np.ndarray, predictions: np.ndarray) -> float:
@@ -409,7 +390,7 @@ def additive_plus(game, budget: int | None = None, max_degree: int | None = None
     p_keep = check_probability(ev.game.keep if keep is None else keep, "keep")
     single_masks = single_removal_masks(n)
     singles = ev(single_masks)
-    masks = fresh_uniform_masks(n, budget - (n + 1), p_keep, rng, avoid=single_masks)
+    masks = distinct_masks(n, budget - (n + 1), p_keep, rng, avoid=single_masks)
     values = ev(masks)
     return fit_additive_plus(singles, masks, values, seed=rng, pair_pool=pair_pool, cv_folds=cv_folds,
                              min_gain=min_gain, max_degree=max_degree, trees=trees, labels=ev.game.labels)

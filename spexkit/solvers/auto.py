@@ -40,11 +40,11 @@ import warnings
 import numpy as np
 
 from ..execution import as_evaluator
-from ..masks import uniform_masks
+from ..masks import distinct_masks, uniform_masks
 from ..metrics import r2_score
 from ..validation import check_budget, check_probability, check_random_state
 from . import register
-from .additive_plus import additive_plus, fit_additive_plus, fresh_uniform_masks, single_removal_masks
+from .additive_plus import additive_plus, fit_additive_plus, single_removal_masks
 from .exact import EXACT_MAX_PLAYERS, exact
 from .proxyspex import fit_samples
 from .spex import queries_for, spex
@@ -176,7 +176,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         # does; its fit cross-validates the additive candidates against ProxySPEX on every sample.
         single_masks = single_removal_masks(n)
         single_values = ev(single_masks)
-        fresh = fresh_uniform_masks(n, budget - spent(), p_keep, rng, avoid=np.vstack([single_masks, masks]))
+        fresh = distinct_masks(n, budget - spent(), p_keep, rng, avoid=np.vstack([single_masks, masks]))
         masks = np.vstack([masks, fresh])
         values = np.concatenate([values, ev(fresh)])
         res = fit_additive_plus(single_values, masks, values, seed=rng, cv_folds=SINGLES_CV_FOLDS,

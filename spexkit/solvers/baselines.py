@@ -16,8 +16,7 @@ import numpy as np
 
 from ..execution import as_evaluator
 from ..interactions import Interactions
-from ..cache import pack_masks
-from ..masks import all_masks, bit_patterns, masks_with_sizes, uniform_masks
+from ..masks import all_masks, bit_patterns, draw_distinct, masks_with_sizes, uniform_masks
 from ..validation import check_budget, check_positive_int, check_probability, check_random_state
 from . import register, warn_ignored_keep, warn_main_effects_only
 
@@ -46,8 +45,9 @@ def lasso(game, budget: int | None = None, max_degree: int | None = None, seed=N
           keep: float | None = None, basis: str = "fourier", cv_folds: int = 5) -> Interactions:
     """LASSO over every term up to ``max_degree`` (default 2), penalty by cross-validation.
 
-    Cost: ``budget`` queries (default 2000) of uniform masks. Only for small n: the design has
-    Σ_d C(n, d) columns. ``basis``: ``"fourier"`` (parities) or ``"mobius"`` (unanimities).
+    Cost: ``budget`` independent draws (default 2000) of uniform masks, at most that many
+    queries (a mask drawn twice is paid once; see ``docs/solvers.md``). Only for small n: the
+    design has Σ_d C(n, d) columns. ``basis``: ``"fourier"`` (parities) or ``"mobius"`` (unanimities).
     """
     from sklearn.linear_model import LassoCV
 
@@ -96,37 +96,7 @@ def lasso(game, budget: int | None = None, max_degree: int | None = None, seed=N
 
 LIME_KERNEL_WIDTH = 0.25
 LIME_RIDGE = 1e-3
-_MAX_DRAW_ROUNDS = 1000
 _COUNT_CAP = 1 << 62  # C(n, k) beyond this is never enumerated nor exhausted
-
-
-def _new_rows(accepted: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Indices, in draw order, of candidate rows found neither in ``accepted`` nor earlier."""
-    keys = pack_masks(np.vstack([accepted, candidates]))
-    _, first = np.unique(keys, return_index=True)
-    return np.sort(first[first >= accepted.shape[0]]) - accepted.shape[0]
-
-
-def _draw_distinct(n: int, count: int, draw, rng, *, avoid: np.ndarray | None = None,
-                   max_rounds: int = _MAX_DRAW_ROUNDS, fewer_ok: bool = False) -> np.ndarray:
-    """``count`` distinct masks from ``draw(m, rng)``, which returns m random masks.
-
-    Callers keep ``count`` well below the number of possible masks (or enumerate instead), so
-    a few rounds suffice; when nothing repeats, the first round's draws are the answer. Masks
-    in ``avoid`` (already queried) are never returned. After ``max_rounds`` rounds the masks
-    drawn so far come back when ``fewer_ok``; otherwise that is an error.
-    """
-    taken = np.zeros((0, n), dtype=bool) if avoid is None else np.asarray(avoid, dtype=bool).reshape(-1, n)
-    out = np.zeros((0, n), dtype=bool)
-    for _ in range(max_rounds):
-        need = count - out.shape[0]
-        if need <= 0:
-            return out
-        cand = draw(need, rng)
-        out = np.vstack([out, cand[_new_rows(np.vstack([taken, out]), cand)[:need]]])
-    if fewer_ok or out.shape[0] >= count:
-        return out
-    raise RuntimeError(f"could not draw {count} distinct masks of {n} players")  # pragma: no cover
 
 
 def _masks_of_size(n: int, k: int, first: bool = False) -> np.ndarray:
@@ -158,7 +128,7 @@ def _distinct_of_size(n: int, k: int, count: int, rng, *, halves: bool = False) 
             s[~s[:, 0]] = ~s[~s[:, 0]]
         return s
 
-    return _draw_distinct(n, count, draw, rng)
+    return draw_distinct(n, count, draw, rng)
 
 
 def _size_strata(n: int, mass: np.ndarray, paired: bool) -> list[tuple[int, ...]]:
@@ -435,7 +405,7 @@ def distinct_uniform_masks(n: int, count: int, seed=None) -> np.ndarray:
         return all_masks(n)
     if n <= 20 and 4 * count >= (1 << n):  # dense: choose among all of them
         return bit_patterns(np.sort(rng.choice(1 << n, size=count, replace=False)), n)
-    return _draw_distinct(n, count, lambda m, r: uniform_masks(n, m, keep=0.5, seed=r), rng)
+    return draw_distinct(n, count, lambda m, r: uniform_masks(n, m, keep=0.5, seed=r), rng)
 
 
 @register("banzhaf")
