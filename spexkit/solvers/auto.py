@@ -39,6 +39,7 @@ import warnings
 
 import numpy as np
 
+from ..cache import pack_masks
 from ..execution import as_evaluator
 from ..masks import distinct_masks, uniform_masks
 from ..metrics import r2_score
@@ -68,6 +69,36 @@ SINGLES_CV_FOLDS = 5
 #: benchmarks/real_games.py at 300 calls (stage of 150 masks), the parity runs that chose linear
 #: scored 0.11 and 0.17, the hierarchical Möbius runs 0.33-0.71.
 SINGLES_MIN_LINEAR_R2 = 0.25
+
+
+def values_reusing(ev, known_masks: np.ndarray, known_values: np.ndarray, new_masks: np.ndarray) -> np.ndarray:
+    """Values of ``new_masks``, asking ``ev`` only for masks not among ``known_masks``.
+
+    The stages take growing prefixes of one draw, and on small games a mask drawn in an earlier
+    stage comes again in a later one: paying for it twice would spend budget on nothing new
+    (the evaluator merges repeats only within one call).
+
+    Examples
+    --------
+    >>> import spexkit
+    >>> from spexkit.execution import Evaluator
+    >>> ev = Evaluator(spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=3), progress=False)
+    >>> known = np.array([[1, 1, 0]], bool)
+    >>> values_reusing(ev, known, np.array([2.0]), np.array([[1, 1, 0], [0, 0, 1]], bool)).tolist(), ev.queries
+    ([2.0, 1.0], 1)
+    """
+    out = np.empty(new_masks.shape[0])
+    found = np.zeros(new_masks.shape[0], dtype=bool)
+    if known_masks.shape[0]:
+        keys = pack_masks(known_masks)
+        order = np.argsort(keys)
+        new_keys = pack_masks(new_masks)
+        at = np.minimum(np.searchsorted(keys[order], new_keys), keys.size - 1)
+        found = keys[order][at] == new_keys
+        out[found] = known_values[order[at[found]]]
+    if not found.all():
+        out[~found] = ev(new_masks[~found])
+    return out
 
 
 @register("auto")
@@ -132,7 +163,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         new = min(size, budget) - masks.shape[0]
         if new > 0:
             masks = plan[:masks.shape[0] + new]  # the samples so far are always the plan's first rows
-            values = np.concatenate([values, ev(masks[-new:])])
+            values = np.concatenate([values, values_reusing(ev, masks[:-new], values, masks[-new:])])
         fit_rng = whole_budget_rng if masks.shape[0] == budget else rng
         previous = res
         res = fit_samples(masks, values, max_degree, fit_rng, labels=ev.game.labels, pairs=pairs)
