@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cache import pack_masks
 from .validation import check_random_state
 
 # Distinct draws stop trying after this many rounds of rejection (see draw_distinct).
@@ -27,6 +26,8 @@ def uniform_masks(n_players: int, n_samples: int, keep: float = 0.5, seed=None) 
 
 def _new_rows(accepted: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """Indices, in draw order, of candidate rows found neither in ``accepted`` nor earlier."""
+    from .cache import pack_masks  # not at import: `import spexkit` leaves the cache module unloaded
+
     keys = pack_masks(np.vstack([accepted, candidates]))
     _, first = np.unique(keys, return_index=True)
     return np.sort(first[first >= accepted.shape[0]]) - accepted.shape[0]
