@@ -70,7 +70,7 @@ def distinct_masks(n_players: int, n_samples: int, keep: float = 0.5, seed=None,
 
     Examples
     --------
-    >>> m = distinct_masks(4, 16, keep=0.8, seed=0)  # all 16 masks of 4 parts, likeliest first
+    >>> m = distinct_masks(4, 16, keep=0.8, seed=0)  # all 16 masks of 4 parts, in the order drawn
     >>> m.shape, len({r.tobytes() for r in m})
     ((16, 4), 16)
     >>> big = distinct_masks(200, 50, keep=0.5, seed=1)
@@ -100,7 +100,7 @@ def distinct_masks(n_players: int, n_samples: int, keep: float = 0.5, seed=None,
 
 
 def mask_codes(masks: np.ndarray) -> np.ndarray:
-    """The integer code of each mask row (bit i = part i kept), the inverse of :func:`all_masks`' order.
+    """The integer code of each mask row (bit i = part i kept; up to 62 parts), the inverse of :func:`all_masks`' order.
 
     Examples
     --------
