@@ -71,6 +71,7 @@ import spexkit  # noqa: E402
 from lenses.features import FeatureLens  # noqa: E402
 from spexkit.evaluation import greedy_removal_order  # noqa: E402
 from spexkit.execution import Evaluator  # noqa: E402
+from spexkit.masks import uniform_masks  # noqa: E402
 from spexkit.metrics import r2_score  # noqa: E402
 from spexkit.solvers.additive_plus import single_removal_masks  # noqa: E402
 
@@ -343,7 +344,7 @@ def throughput_items(items: list[dict], lens: FeatureLens, count: int, min_token
 
 def throughput_random_masks(n: int, count: int, seed: int) -> np.ndarray:
     """The random keep-0.5 masks of the throughput run; ``--token-bound`` counts the same ones."""
-    return np.random.default_rng(seed).random((count, n)) < 0.5
+    return uniform_masks(n, count, keep=0.5, seed=seed)
 
 
 def measure_ours(lens: FeatureLens, items: list[dict], n_masks: int, seed: int) -> list[dict]:
@@ -583,7 +584,6 @@ def rerun_mask_blocks(args, out_path: Path) -> int:
     64 masks that the benchmark already paid for (ContextCite's masks and ours), LDS and R² on
     each item's held-out masks, and the drop when each fit's top-k sentences are removed (the
     only model calls, through the cache). Adds ``mask_blocks`` to the results file."""
-    from spexkit.masks import uniform_masks
     from spexkit.solvers.proxyspex import fit_samples
 
     if not args.peer_python:

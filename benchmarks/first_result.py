@@ -37,8 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import spexkit  # noqa: E402
-from spexkit.cache import pack_masks  # noqa: E402
-from spexkit.masks import all_masks, uniform_masks  # noqa: E402
+from spexkit.masks import all_masks, mask_codes, uniform_masks  # noqa: E402
 from spexkit.metrics import r2_score  # noqa: E402
 from spexkit.widgets import check_holds  # noqa: E402
 
@@ -70,12 +69,9 @@ def quickstart_lens():
 def table_game(values: np.ndarray) -> spexkit.Game:
     """The quickstart game answered from its exact table (masks in ``all_masks`` order)."""
     n = int(np.log2(values.size))
-    keys = pack_masks(all_masks(n))
-    order = np.argsort(keys)
-    sorted_keys = keys[order]
 
     def fn(masks):
-        return values[order[np.searchsorted(sorted_keys, pack_masks(masks))]]
+        return values[mask_codes(masks)]
 
     return spexkit.Game(fn, n_players=n, keep=0.8)
 

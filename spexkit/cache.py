@@ -26,6 +26,27 @@ def pack_masks(masks: np.ndarray) -> np.ndarray:
     return packed.view(f"V{packed.shape[1]}").ravel()
 
 
+def lookup_sorted(sorted_keys: np.ndarray, sorted_values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found, values): which ``keys`` are among ``sorted_keys`` (sorted), and their values (NaN where not).
+
+    Examples
+    --------
+    >>> known = pack_masks(np.array([[0, 1], [1, 1]], bool))  # valued 2.0 and 1.0
+    >>> order = np.argsort(known)
+    >>> asked = pack_masks(np.array([[1, 1], [1, 0]], bool))
+    >>> found, values = lookup_sorted(known[order], np.array([2.0, 1.0])[order], asked)
+    >>> found.tolist(), values.tolist()
+    ([True, False], [1.0, nan])
+    """
+    out = np.full(keys.size, np.nan)
+    if sorted_keys.size == 0 or keys.size == 0:
+        return np.zeros(keys.size, dtype=bool), out
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+    found = sorted_keys[pos] == keys
+    out[found] = sorted_values[pos[found]]
+    return found, out
+
+
 class EvaluationCache:
     """Values of one game's masks, persisted in a SQLite file.
 
@@ -109,15 +130,7 @@ class EvaluationCache:
 
     def lookup(self, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(found, values): which masks are cached, and their values (NaN where not found)."""
-        keys = pack_masks(masks)
-        out = np.full(keys.size, np.nan)
-        if self._keys.size == 0 or keys.size == 0:
-            return np.zeros(keys.size, dtype=bool), out
-        pos = np.searchsorted(self._keys, keys)
-        pos = np.minimum(pos, self._keys.size - 1)
-        found = self._keys[pos] == keys
-        out[found] = self._values[pos[found]]
-        return found, out
+        return lookup_sorted(self._keys, self._values, pack_masks(masks))
 
     def store(self, masks: np.ndarray, values: np.ndarray) -> None:
         """Persist a finished batch (one transaction) and add it to the in-memory index."""

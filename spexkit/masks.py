@@ -194,6 +194,4 @@ def coded_masks(hash_matrix: np.ndarray, delays: np.ndarray) -> np.ndarray:
 
 def hash_bins(hash_matrix: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Bin index j = H k (as an integer, bit i = row i) of each term of a padded index matrix."""
-    bits = parity(hash_matrix, idx)  # (b, s)
-    weights = 1 << np.arange(hash_matrix.shape[0], dtype=np.int64)
-    return weights @ bits.astype(np.int64)
+    return mask_codes(parity(hash_matrix, idx).T)  # parity is (b, s): bit i of a term's bin = row i

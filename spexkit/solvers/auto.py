@@ -39,7 +39,7 @@ import warnings
 
 import numpy as np
 
-from ..cache import pack_masks
+from ..cache import lookup_sorted, pack_masks
 from ..execution import as_evaluator
 from ..masks import distinct_masks, uniform_masks
 from ..metrics import r2_score
@@ -87,15 +87,9 @@ def values_reusing(ev, known_masks: np.ndarray, known_values: np.ndarray, new_ma
     >>> values_reusing(ev, known, np.array([2.0]), np.array([[1, 1, 0], [0, 0, 1]], bool)).tolist(), ev.queries
     ([2.0, 1.0], 1)
     """
-    out = np.empty(new_masks.shape[0])
-    found = np.zeros(new_masks.shape[0], dtype=bool)
-    if known_masks.shape[0]:
-        keys = pack_masks(known_masks)
-        order = np.argsort(keys)
-        new_keys = pack_masks(new_masks)
-        at = np.minimum(np.searchsorted(keys[order], new_keys), keys.size - 1)
-        found = keys[order][at] == new_keys
-        out[found] = known_values[order[at[found]]]
+    keys = pack_masks(known_masks)
+    order = np.argsort(keys)
+    found, out = lookup_sorted(keys[order], known_values[order], pack_masks(new_masks))
     if not found.all():
         out[~found] = ev(new_masks[~found])
     return out
