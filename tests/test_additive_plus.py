@@ -114,6 +114,27 @@ def test_auto_buys_the_single_removals_when_main_effects_dominate():
     assert r2_score(truth, res.predict(test)) > r2_score(truth, without.predict(test)) + 0.03  # 0.695 vs 0.640
 
 
+def test_auto_buys_the_single_removals_when_most_averaged_fits_chose_linear():
+    # The same class, instance 2: at 150 masks ProxySPEX averages five fits, three chose the
+    # linear model and two a tree spectrum ("ensemble"). That says main effects carry the game
+    # as clearly as a unanimous choice, and buying the singles pays as it does there.
+    from spexkit.masks import uniform_masks
+    from spexkit.metrics import r2_score
+    from spexkit.planted import planted_game
+    from spexkit.solvers.auto import auto
+
+    game = planted_game(100, 30, 4, basis="mobius", hierarchical=True, seed=2)
+    res = auto(game, budget=300, max_degree=4, seed=0)
+    without = auto(game, budget=300, max_degree=4, seed=0, singles=False)
+    stage = res.metadata["auto"]["stages"][1]
+    assert stage["samples"] == 150 and stage["selection"] == "ensemble"
+    assert stage["member_selections"].count("linear") == 3
+    assert stage["decision"].startswith("main effects") and res.metadata["auto"]["chosen"] == "additive_plus"
+    test = uniform_masks(100, 1000, keep=0.5, seed=3)
+    truth = game.noiseless(test)
+    assert r2_score(truth, res.predict(test)) > r2_score(truth, without.predict(test)) + 0.03
+
+
 def test_auto_keeps_random_masks_when_the_linear_fit_is_poor():
     # Planted parities at 300 calls: the stage of 150 masks chose the linear model only because
     # nothing else fits yet (cross-validated R² 0.10); the interactions need the random

@@ -19,7 +19,7 @@ cross-validation says they pay. Otherwise:
    one draw of the whole budget, ProxySPEX's own, so spending the budget this way returns
    :func:`~spexkit.solvers.proxyspex.proxyspex`'s result at the same budget and seed;
 4. except when, at a stage after the first that still leaves room for them, the proxy chose
-   its linear model and that model explains a good share (cross-validated R² >= 0.25): main
+   its linear model (most of its averaged fits did) and that model explains a good share (cross-validated R² >= 0.25): main
    effects carry the game at this budget, and the rest buys the full set, the n single removals
    and random masks, fitted as ``additive_plus`` does (its candidates include ProxySPEX on every
    sample). ``singles=False`` keeps to random masks.
@@ -95,6 +95,26 @@ def values_reusing(ev, known_masks: np.ndarray, known_values: np.ndarray, new_ma
     return out
 
 
+def mostly_linear(metadata: dict) -> bool:
+    """Whether a ProxySPEX fit chose its linear model: the fit's own choice, or for an average of
+    several fits (``selection == "ensemble"``) the choice of most of them.
+
+    An average where most fits chose linear and a few kept a raw tree spectrum says what a single
+    linear choice says (main effects carry the game at this budget); the few trees only blur it.
+
+    Examples
+    --------
+    >>> mostly_linear({"selection": "ensemble", "members": [{"selection": "linear"}] * 3 + [{"selection": "refit"}] * 2})
+    True
+    >>> mostly_linear({"selection": "refit"})
+    False
+    """
+    members = metadata.get("members")
+    if metadata.get("selection") != "ensemble" or not members:
+        return metadata.get("selection") == "linear"
+    return 2 * sum(m.get("selection") == "linear" for m in members) > len(members)
+
+
 @register("auto")
 def auto(game, budget: int | None = None, max_degree: int | None = None, seed=None, *,
          keep: float | None = None, target_r2: float = 0.99, first_slice: float = 0.25,
@@ -164,6 +184,8 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         cv = float(res.metadata.get("cv_r2", 0.0))
         stages.append({"method": "proxyspex", "samples": int(masks.shape[0]), "cv_r2": cv,
                        "selection": res.metadata.get("selection")})
+        if "members" in res.metadata:  # an average of fits: what each chose (see mostly_linear)
+            stages[-1]["member_selections"] = [m.get("selection") for m in res.metadata["members"]]
         left = budget - masks.shape[0]
         if cv >= target_r2 and previous is not None and new > 0:
             # Stopping early trusts the estimate, and cross-validation on a few dozen samples can
@@ -186,7 +208,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         # And only at the last stage that leaves room for the singles (its samples are at least
         # half of the random masks that design would hold): a later doubling may still find
         # interactions, and it should have the chance while the budget allows it.
-        if (singles and len(stages) >= 2 and res.metadata.get("selection") == "linear" and cv >= SINGLES_MIN_LINEAR_R2
+        if (singles and len(stages) >= 2 and mostly_linear(res.metadata) and cv >= SINGLES_MIN_LINEAR_R2
                 and masks.shape[0] >= (budget - (n + 1)) / 2 and left >= n + 1 + 2 * SINGLES_CV_FOLDS):
             stages[-1]["decision"] = "main effects dominate: single removals, then random masks"
             break
