@@ -117,7 +117,7 @@ def test_auto_buys_the_single_removals_when_main_effects_dominate():
 def test_auto_buys_the_single_removals_when_most_averaged_fits_chose_linear():
     # The same class, instance 2: at 150 masks ProxySPEX averages five fits, three chose the
     # linear model and two a tree spectrum ("ensemble"). That says main effects carry the game
-    # as clearly as a unanimous choice, and buying the singles pays as it does there.
+    # much as a unanimous choice (R² 0.575 x 3/5 >= 0.25), and buying the singles pays.
     from spexkit.masks import uniform_masks
     from spexkit.metrics import r2_score
     from spexkit.planted import planted_game
@@ -148,6 +148,21 @@ def test_auto_keeps_random_masks_when_the_linear_fit_is_poor():
     assert stages[1]["samples"] == 150 and stages[1]["selection"] == "linear"
     assert stages[1]["cv_r2"] < SINGLES_MIN_LINEAR_R2
     assert res.metadata["auto"]["chosen"] == "proxyspex" and stages[-1]["samples"] == 300
+
+
+def test_auto_weighs_a_split_linear_vote_by_its_share():
+    # Planted parities, instance 1: at 150 masks three of five averaged fits chose linear, with
+    # cross-validated R² 0.295, which alone passes SINGLES_MIN_LINEAR_R2 but weighed by the
+    # share (0.6 x 0.295 = 0.18) does not. Buying the singles there cost 0.22 of held-out R².
+    from spexkit.planted import planted_game
+    from spexkit.solvers.auto import SINGLES_MIN_LINEAR_R2, auto
+
+    game = planted_game(100, 15, 3, basis="fourier", seed=1)
+    stage = auto(game, budget=300, max_degree=3, seed=0).metadata["auto"]["stages"][1]
+    share = stage["member_selections"].count("linear") / len(stage["member_selections"])
+    assert stage["samples"] == 150 and stage["selection"] == "ensemble" and share > 0.5
+    assert share * stage["cv_r2"] < SINGLES_MIN_LINEAR_R2 <= stage["cv_r2"]
+    assert "decision" not in stage
 
 
 def test_auto_never_buys_the_single_removals_on_its_first_stage():

@@ -19,9 +19,10 @@ cross-validation says they pay. Otherwise:
    one draw of the whole budget, ProxySPEX's own, so spending the budget this way returns
    :func:`~spexkit.solvers.proxyspex.proxyspex`'s result at the same budget and seed;
 4. except when, at a stage after the first that still leaves room for them, the proxy chose
-   its linear model (most of its averaged fits did) and that model explains a good share (cross-validated R² >= 0.25): main
-   effects carry the game at this budget, and the rest buys the full set, the n single removals
-   and random masks, fitted as ``additive_plus`` does (its candidates include ProxySPEX on every
+   its linear model (most of its averaged fits did) and that model explains a good share
+   (cross-validated R² times the share of fits that chose it >= 0.25): main effects carry
+   the game at this budget, and the rest buys the full set, the n single removals and
+   random masks, fitted as ``additive_plus`` does (its candidates include ProxySPEX on every
    sample). ``singles=False`` keeps to random masks.
 
 Each ProxySPEX fit also considers the sparse linear model and, when the trees' selection is
@@ -67,7 +68,8 @@ SINGLES_CV_FOLDS = 5
 #: much of the game; a poor linear fit chosen because nothing else fits yet (parities at a small
 #: budget) needs the uniform samples for its interactions. On the planted classes of
 #: benchmarks/real_games.py at 300 calls (stage of 150 masks), the parity runs that chose linear
-#: scored 0.11 and 0.17, the hierarchical Möbius runs 0.33-0.71.
+#: scored 0.11 and 0.17, the hierarchical Möbius runs 0.33-0.71. When ProxySPEX averaged
+#: several fits, the R² is weighed by the share that chose linear (:func:`linear_share`).
 SINGLES_MIN_LINEAR_R2 = 0.25
 
 
@@ -95,24 +97,25 @@ def values_reusing(ev, known_masks: np.ndarray, known_values: np.ndarray, new_ma
     return out
 
 
-def mostly_linear(metadata: dict) -> bool:
-    """Whether a ProxySPEX fit chose its linear model: the fit's own choice, or for an average of
-    several fits (``selection == "ensemble"``) the choice of most of them.
+def linear_share(metadata: dict) -> float:
+    """The share of a ProxySPEX result's fits that chose its linear model: 1 or 0 for one fit,
+    the fraction of the averaged fits for ``selection == "ensemble"``.
 
-    An average where most fits chose linear and a few kept a raw tree spectrum says what a single
-    linear choice says (main effects carry the game at this budget); the few trees only blur it.
+    ``auto`` weighs the linear model's cross-validated R² by this share before it buys the
+    single removals: five fits of which three chose linear say "main effects" less firmly than
+    five of five.
 
     Examples
     --------
-    >>> mostly_linear({"selection": "ensemble", "members": [{"selection": "linear"}] * 3 + [{"selection": "refit"}] * 2})
-    True
-    >>> mostly_linear({"selection": "refit"})
-    False
+    >>> linear_share({"selection": "ensemble", "members": [{"selection": "linear"}] * 3 + [{"selection": "refit"}] * 2})
+    0.6
+    >>> linear_share({"selection": "linear"}), linear_share({"selection": "refit"})
+    (1.0, 0.0)
     """
     members = metadata.get("members")
     if metadata.get("selection") != "ensemble" or not members:
-        return metadata.get("selection") == "linear"
-    return 2 * sum(m.get("selection") == "linear" for m in members) > len(members)
+        return float(metadata.get("selection") == "linear")
+    return sum(m.get("selection") == "linear" for m in members) / len(members)
 
 
 @register("auto")
@@ -184,7 +187,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         cv = float(res.metadata.get("cv_r2", 0.0))
         stages.append({"method": "proxyspex", "samples": int(masks.shape[0]), "cv_r2": cv,
                        "selection": res.metadata.get("selection")})
-        if "members" in res.metadata:  # an average of fits: what each chose (see mostly_linear)
+        if "members" in res.metadata:  # an average of fits: what each chose (see linear_share)
             stages[-1]["member_selections"] = [m.get("selection") for m in res.metadata["members"]]
         left = budget - masks.shape[0]
         if cv >= target_r2 and previous is not None and new > 0:
@@ -208,7 +211,8 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
         # And only at the last stage that leaves room for the singles (its samples are at least
         # half of the random masks that design would hold): a later doubling may still find
         # interactions, and it should have the chance while the budget allows it.
-        if (singles and len(stages) >= 2 and mostly_linear(res.metadata) and cv >= SINGLES_MIN_LINEAR_R2
+        share = linear_share(res.metadata)
+        if (singles and len(stages) >= 2 and share > 0.5 and share * cv >= SINGLES_MIN_LINEAR_R2
                 and masks.shape[0] >= (budget - (n + 1)) / 2 and left >= n + 1 + 2 * SINGLES_CV_FOLDS):
             stages[-1]["decision"] = "main effects dominate: single removals, then random masks"
             break
