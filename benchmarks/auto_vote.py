@@ -27,37 +27,39 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-CLASSES = {"mobius": dict(n_terms=30, max_degree=4, basis="mobius", hierarchical=True),
-           "fourier": dict(n_terms=15, max_degree=3, basis="fourier")}
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from real_games import PLANTED_CLASSES, planted_class_game  # noqa: E402
+
+#: the names this script prints, and real_games.py's classes they stand for
+CLASSES = {"mobius": "planted_mobius", "fourier": "planted_fourier"}
 
 
 def run(classes: list[str], seeds: list[int], budget: int) -> list[dict]:
     import spexkit.solvers.auto as auto_module
     from spexkit.masks import uniform_masks
     from spexkit.metrics import r2_score
-    from spexkit.planted import planted_game
-
     weighed = auto_module.linear_share
     rules = {"unanimous": lambda meta: float(weighed(meta) == 1.0), "weighed": weighed}
     test = uniform_masks(100, 1000, keep=0.5, seed=777)
     rows = []
     for cls in classes:
-        spec = CLASSES[cls]
+        degree = PLANTED_CLASSES[CLASSES[cls]]["max_degree"]
         for seed in seeds:
-            game = planted_game(100, spec["n_terms"], spec["max_degree"], seed=seed,
-                                **{k: v for k, v in spec.items() if k not in ("n_terms", "max_degree")})
+            game = planted_class_game(CLASSES[cls], 100, seed)
             truth = game.noiseless(test)
             row = {"class": cls, "seed": seed}
             for name, rule in rules.items():
                 auto_module.linear_share = rule  # the rule the stage loop consults
                 try:
-                    res = auto_module.auto(game, budget=budget, max_degree=spec["max_degree"], seed=0)
+                    res = auto_module.auto(game, budget=budget, max_degree=degree, seed=0)
                 finally:
                     auto_module.linear_share = weighed
                 row[name] = {"r2": r2_score(truth, res.predict(test)),

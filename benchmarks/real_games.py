@@ -272,25 +272,34 @@ def _seed_of(key: str) -> int:
 
 
 # ---------------------------------------------------------------------------- planted games
-def planted_specs(cls: str, instances: int, n: int = 100, holdout: int = 500) -> list[GameSpec]:
+#: ``planted_game`` arguments of each planted class; "additive" is a tiny additive game on which
+#: every linear fit is exact (the --quick check). benchmarks/auto_vote.py plays these classes too.
+PLANTED_CLASSES = {
+    "planted_fourier": dict(n_terms=15, max_degree=3, basis="fourier"),
+    "planted_mobius": dict(n_terms=30, max_degree=4, basis="mobius", hierarchical=True),
+    "additive": dict(n_terms=8, max_degree=1, basis="mobius"),
+}
+
+
+def planted_class_game(cls: str, n: int, seed: int):
+    """Instance ``seed`` of planted class ``cls`` over ``n`` parts (a ``PlantedGame``)."""
     from spexkit.planted import planted_game
 
+    kwargs = dict(PLANTED_CLASSES[cls])
+    return planted_game(n, kwargs.pop("n_terms"), kwargs.pop("max_degree"), seed=seed, **kwargs)
+
+
+def planted_specs(cls: str, instances: int, n: int = 100, holdout: int = 500) -> list[GameSpec]:
+    kwargs = PLANTED_CLASSES[cls]
     specs = []
     for s in range(instances):
-        if cls == "planted_fourier":
-            kwargs, degree = dict(n_terms=15, max_degree=3, basis="fourier"), 3
-        elif cls == "planted_mobius":
-            kwargs, degree = dict(n_terms=30, max_degree=4, basis="mobius", hierarchical=True), 4
-        else:  # "additive": a tiny additive game on which every linear fit is exact (the --quick check)
-            kwargs, degree = dict(n_terms=8, max_degree=1, basis="mobius"), 1
         key = f"{cls}/n={n}/{s}"
 
-        def build(kwargs=kwargs, s=s):
-            game = planted_game(n, kwargs["n_terms"], kwargs["max_degree"], seed=s,
-                                **{k: v for k, v in kwargs.items() if k not in ("n_terms", "max_degree")})
+        def build(s=s):
+            game = planted_class_game(cls, n, s)
             return Built(game.fn, game.labels, truth=game.noiseless, info={"terms": len(game.truth)})
 
-        specs.append(GameSpec(key, cls, n, 0.5, degree, build, holdout,
+        specs.append(GameSpec(key, cls, n, 0.5, kwargs["max_degree"], build, holdout,
                               _seed_of(key), describe={"seed": s, **kwargs}))
     return specs
 
