@@ -87,6 +87,9 @@ def check_lens(cls: type, name: str, make_lens: Callable[[], Lens] | None = None
     _require(not lens.is_loaded, f"{label}() loaded itself: construction must load nothing (do it in _load())")
     fitted = sorted(k for k in vars(lens) if k.endswith("_") and not k.startswith("_"))
     _require(not fitted, f"{label}() set fitted attributes {fitted} before load(): set them in _load()")
+    missing = [key for key in cls._param_names() if not hasattr(lens, key)]
+    _require(not missing, f"{label}() does not store the argument(s) {missing}: __init__ must store every "
+                          "argument unchanged, under the argument's name (scikit-learn's convention)")
     stored = lens.get_params()
     other = lens.clone()
     _require(type(other) is cls and not other.is_loaded, "clone() must return an unloaded lens of the same class")

@@ -65,6 +65,10 @@ def _copies_model(self, model=None, value="sum"):
     Good.__init__(self, None if model is None else list(model), value)
 
 
+def _renames_model(self, model=None, value="sum"):
+    self.net, self.value = model, value
+
+
 def _game_without_load(self, n):
     self.scale_ = 1.0
     return spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=n)
@@ -78,6 +82,7 @@ def _evaluate_elsewhere(self, game, removed=()):
     ({"__init__": _loads_in_init}, "loaded itself"),
     ({"__init__": _fitted_in_init}, r"fitted attributes \['table_'\]"),
     ({"__init__": _copies_model}, "changed the argument 'model'"),
+    ({"__init__": _renames_model}, r"does not store the argument\(s\) \['model'\]"),
     ({"game": _game_without_load}, "must call self.load"),
     ({"evaluate": _evaluate_elsewhere}, "evaluate"),
 ])
