@@ -9,7 +9,7 @@ import numpy as np
 from .game import Game
 from .interactions import Interactions
 from .solvers import get_method
-from .validation import check_budget, check_positive_int, check_probability, check_random_state, check_seed
+from .validation import check_budget, check_mask_memory, check_positive_int, check_probability, check_random_state, check_seed
 
 
 def explain(
@@ -81,6 +81,7 @@ def explain(
             raise TypeError(f"explain() needs a spexkit.Game (or a shapiq.Game), got {type(game).__name__}")
         game = game_from_shapiq(game)
     budget = check_budget(budget)
+    check_mask_memory(budget, game.n_players)
     if max_degree is not None:
         max_degree = check_positive_int(max_degree, "max_degree")
     rng = check_random_state(seed)

@@ -60,7 +60,12 @@ class Interactions:
         if basis not in valid:
             raise ValueError(f"unknown basis {basis!r}; choose one of {', '.join(valid)}")
         idx = _terms.as_term_matrix(terms, n)
-        coef = np.asarray(coefficients, dtype=np.float64).reshape(-1)
+        raw = np.asarray(coefficients)
+        if raw.dtype.kind not in "biuf":  # complex parts, None or text would be cut or read as NaN
+            raise TypeError(f"coefficients must be real numbers, got an array of {raw.dtype}")
+        if raw.ndim > 1 and raw.size != raw.shape[0]:
+            raise ValueError(f"coefficients must be one number per term (shape (s,)), got shape {raw.shape}")
+        coef = raw.astype(np.float64).reshape(-1)
         if coef.shape[0] != idx.shape[0]:
             raise ValueError(f"got {idx.shape[0]} terms but {coef.shape[0]} coefficients")
         bad = first_non_finite(coef)

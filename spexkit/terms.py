@@ -33,6 +33,10 @@ def as_term_matrix(terms, n_players: int) -> np.ndarray:
         if terms.ndim != 2 or terms.shape[1] != n:
             raise ValueError(f"a boolean support must have shape (s, {n}), got {terms.shape}")
         return _from_bool(terms)
+    if isinstance(terms, np.ndarray) and terms.dtype.kind in "fc":
+        # int() would truncate 0.9 to player 0: a wrong term, silently
+        raise TypeError(f"term indices must be integers, got a {terms.dtype} array; "
+                        "pass ints (terms.astype(int) if the values are whole numbers)")
     if isinstance(terms, np.ndarray) and terms.ndim == 2 and terms.dtype.kind in "iu":
         idx = terms.astype(np.int64)
         # 0/1 rows in one column per player, read as indices, would repeat players or be
@@ -42,7 +46,7 @@ def as_term_matrix(terms, n_players: int) -> np.ndarray:
             raise ValueError("an integer term matrix of 0s and 1s with one column per player reads as player "
                              "indices; pass a support matrix as bool (terms.astype(bool)), or terms as index tuples")
     else:
-        rows = [tuple(int(i) for i in t) for t in _iter_terms(terms)]
+        rows = [tuple(_player_index(i, t) for i in t) for t in _iter_terms(terms)]
         # n is the padding value below, so a player index n must be caught here, before padding.
         bad = next((row for row in rows if row and (min(row) < 0 or max(row) >= n)), None)
         if bad is not None:
@@ -63,13 +67,25 @@ def as_term_matrix(terms, n_players: int) -> np.ndarray:
 
 
 def _iter_terms(terms) -> Iterable:
+    if isinstance(terms, (str, bytes)) or not isinstance(terms, Iterable):
+        raise TypeError(f"terms must be a list of index tuples or a bool support matrix, "
+                        f"got {type(terms).__name__} {terms!r:.60}")
     for t in terms:
         if isinstance(t, (str, bytes)):
             raise TypeError(f"a term is a tuple of player indices, got the string {t!r}")
-        if isinstance(t, (int, np.integer)):
+        if isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_)):
             yield (t,)
+        elif not isinstance(t, Iterable):
+            raise TypeError(f"a term is a tuple of player indices, got {type(t).__name__} {t!r}")
         else:
             yield t
+
+
+def _player_index(i, term) -> int:
+    # int() would read 0.9 as player 0 and True as player 1: refused, not guessed
+    if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+        raise TypeError(f"term {tuple(term)!r}: player indices must be ints, got {type(i).__name__} {i!r}")
+    return int(i)
 
 
 def _from_bool(support: np.ndarray) -> np.ndarray:

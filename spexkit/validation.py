@@ -7,7 +7,7 @@ and what would work.
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -33,7 +33,13 @@ def as_real_values(values, name: str = "values") -> np.ndarray:
     ...
     TypeError: values must be real numbers, got complex values (first: (1+2j))
     """
+    if callable(getattr(values, "detach", None)) and callable(getattr(values, "cpu", None)):
+        # a torch tensor on any device and of any dtype (numpy cannot read bfloat16 or CUDA memory)
+        tensor = values.detach().cpu()
+        values = tensor.numpy() if tensor.is_complex() else tensor.double().numpy()
     arr = np.asarray(values)
+    if arr.dtype == object and any(v is None for v in arr.reshape(-1)):
+        raise TypeError(f"{name} must be numbers, got None for some masks (did the function forget to return?)")
     if np.iscomplexobj(arr):
         imaginary = np.flatnonzero(np.imag(arr).reshape(-1) != 0)
         if imaginary.size:
@@ -103,7 +109,11 @@ def check_n_players(n_players: int) -> int:
 
 
 def check_probability(value: float, name: str) -> float:
-    """Validate a probability strictly between 0 and 1."""
+    """Validate a probability strictly between 0 and 1 (a bool, a string or None is refused)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number strictly between 0 and 1, got {type(value).__name__} {value!r:.40}")
     value = float(value)
     if not 0.0 < value < 1.0:
         raise ValueError(f"{name} must be strictly between 0 and 1, got {value}")
@@ -158,6 +168,27 @@ def check_budget(budget: int | None, *, minimum: int = 1, name: str = "budget") 
     if budget < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {budget}")
     return int(budget)
+
+
+#: masks are held in memory as bools, budget x players bytes: a budget past 16 GiB of them is
+#: refused up front instead of failing in an allocation (or enumerating for hours)
+MAX_MASK_CELLS = 2**34
+
+
+def check_mask_memory(budget: int | None, n_players: int) -> None:
+    """Refuse a budget whose masks (``budget`` x ``n_players`` bools) could not be held in memory.
+
+    Examples
+    --------
+    >>> check_mask_memory(10**12, 30)
+    Traceback (most recent call last):
+    ...
+    ValueError: budget=1000000000000 needs 30000000000000 mask cells (27940 GiB) in memory; spexkit refuses more than 16 GiB: lower the budget (2^30 = 1073741824 masks is every mask of this game)
+    """
+    if budget is not None and budget * n_players > MAX_MASK_CELLS:
+        every = f" (2^{n_players} = {2 ** n_players} masks is every mask of this game)" if n_players <= 62 else ""
+        raise ValueError(f"budget={budget} needs {budget * n_players} mask cells ({budget * n_players / 2**30:.0f} GiB) "
+                         f"in memory; spexkit refuses more than {MAX_MASK_CELLS // 2**30} GiB: lower the budget{every}")
 
 
 def check_masks(masks, n_players: int) -> np.ndarray:

@@ -75,9 +75,10 @@ def test_a_solver_called_directly_refuses_a_fractional_budget():
         exact(game, budget="x")
 
 
-def test_kernelshap_names_its_player_minimum():
-    with pytest.raises(ValueError, match="kernelshap needs at least 2 players, got 1"):
-        spexkit.explain(spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=1), method="kernelshap", budget=10)
+@pytest.mark.parametrize("method", ["kernelshap", "lime"])
+def test_sampled_additive_methods_name_their_player_minimum(method):
+    with pytest.raises(ValueError, match=f"{method} needs at least 2 players, got 1"):
+        spexkit.explain(spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=1), method=method, budget=10)
 
 
 def test_exact_refuses_large_games():

@@ -246,3 +246,36 @@ def test_values_too_large_to_square_are_refused_before_a_solver_overflows():
         explain(game, method="exact")
     fine = Game(lambda m: 1e100 * m.sum(1), n_players=4)
     np.testing.assert_allclose(explain(fine, method="exact").shapley(), np.full(4, 1e100))
+
+
+def test_a_budget_whose_masks_cannot_fit_in_memory_is_refused_before_any_query():
+    calls = []
+    game = spexkit.Game(lambda m: calls.append(1) or m.sum(1) * 1.0, n_players=30)
+    for method in ("spex", "auto", "kernelshap"):
+        with pytest.raises(ValueError, match=r"27940 GiB\) in memory; spexkit refuses more than 16 GiB"):
+            spexkit.explain(game, method=method, budget=10**12)
+    assert calls == []
+
+
+def test_torch_values_of_any_dtype_are_read_and_none_is_named():
+    torch = pytest.importorskip("torch", reason="torch is a core dependency of the feature and heads lenses")
+    exact = spexkit.explain(spexkit.Game(lambda m: m.sum(1) * 1.0, 4), method="exact")
+    for dtype in (torch.bfloat16, torch.float16, torch.float32):
+        game = spexkit.Game(lambda m, d=dtype: torch.tensor(m.sum(1), dtype=d), 4)  # LLM outputs are often bf16
+        assert spexkit.explain(game, method="exact").top(4) == exact.top(4)
+    graded = spexkit.Game(lambda m: torch.tensor(m.sum(1) * 1.0, requires_grad=True), 4)
+    assert spexkit.explain(graded, method="exact").top(4) == exact.top(4)
+    with pytest.raises(TypeError, match="got None for some masks"):
+        spexkit.explain(spexkit.Game(lambda m: [None] * len(m), 4), method="exact")
+
+
+@pytest.mark.parametrize("keep", ["a", None, True, [0.5]])
+def test_keep_that_is_not_a_number_is_refused_by_name(keep):
+    with pytest.raises(TypeError, match="keep must be a number strictly between 0 and 1"):
+        spexkit.Game(lambda m: m.sum(1) * 1.0, 3, keep=keep)
+
+
+def test_spex_past_its_code_length_points_to_proxyspex():
+    game = spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=70_000)
+    with pytest.raises(ValueError, match="spex handles at most 65535 players .* use method='proxyspex'"):
+        spexkit.explain(game, method="spex", budget=100)

@@ -80,6 +80,28 @@ def test_bad_construction(terms, coefs, n, match):
         Interactions(terms, coefs, n_players=n)
 
 
+@pytest.mark.parametrize("terms, coefs, match", [
+    ([(0.9,)], [1.0], r"\(0.9,\): player indices must be ints, got float"),  # not read as player 0
+    ([(True,)], [1.0], "got bool"),
+    ([("1",)], [1.0], "got str"),
+    (np.array([[0.5, 1.7]]), [1.0], "got a float64 array"),
+    ([1.5], [1.0], "got float 1.5"),
+    (None, [], "got NoneType"),
+    ([(0,)], [1 + 2j], "real numbers, got an array of complex"),
+    ([(0,)], [None], "real numbers, got an array of object"),
+])
+def test_terms_and_coefficients_of_the_wrong_type_are_refused_not_converted(terms, coefs, match):
+    with pytest.raises(TypeError, match=match):
+        Interactions(terms, coefs, n_players=3)
+
+
+def test_coefficients_are_one_number_per_term():
+    with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
+        Interactions([(0,), (1,)], [[1.0, 2.0], [3.0, 4.0]], n_players=3)
+    column = Interactions([(0,), (1,)], [[1.0], [3.0]], n_players=3)  # one column is one number per term
+    assert column.coefficients.tolist() == [1.0, 3.0]
+
+
 def test_bool_support_and_pandas(res):
     sup = res.support
     assert sup.shape == (5, 5) and sup.sum() == 7

@@ -673,3 +673,20 @@ def test_planted_mobius_terms_are_recovered_exactly_at_n_1000():
     assert set(found) == set(truth), (sorted(found), sorted(truth))
     for term, coef in truth.items():
         assert found[term] == pytest.approx(coef, abs=1e-6), term
+
+
+@pytest.mark.parametrize("max_degree, error, match", [(0, ValueError, "max_degree must be a positive int, got 0"),
+                                                      (-1, ValueError, "positive int"), (2.5, TypeError, "max_degree"),
+                                                      ("2", TypeError, "max_degree")])
+def test_fit_samples_checks_max_degree(max_degree, error, match):
+    from spexkit.solvers.proxyspex import fit_samples
+    masks = np.random.default_rng(0).random((40, 6)) < 0.5
+    with pytest.raises(error, match=match):
+        fit_samples(masks, masks.sum(1) * 1.0, max_degree, seed=0)
+
+
+def test_fit_samples_needs_samples_for_each_cross_validation_fold():
+    from spexkit.solvers.proxyspex import fit_samples
+    masks = np.random.default_rng(0).random((7, 6)) < 0.5
+    with pytest.raises(ValueError, match="at least 8 samples"):
+        fit_samples(masks, masks.sum(1) * 1.0, 2, seed=0)

@@ -23,7 +23,7 @@ from spexkit.validation import check_positive_int, check_probability
 from ..packaged import ENCODER_ALIASES, load_encoder
 from .backends import CausalLM, Encoder, TextFunction, cosine, model_device
 from .examples import CONTEXT_TEMPLATE
-from .segments import MASKINGS, SEGMENTATIONS, segment
+from .segments import MASKINGS, SEGMENTATIONS, check_text, segment
 
 VALUES = ("auto", "logprob", "logit_prob", "margin", "cosine", "output")
 _SENTINEL = "\u2063SPEXKIT_TEXT\u2063"
@@ -280,6 +280,7 @@ class FeatureLens(Lens):
         >>> game.labels
         ['Ann lives in Paris.', 'Bo likes tea.']
         """
+        check_text(text)  # an empty or ill-typed prompt is refused before the model loads
         if answer is not None and not isinstance(answer, str):
             raise TypeError(f"answer must be a string, got {type(answer).__name__}")
         if question is not None:

@@ -134,6 +134,32 @@ class SegmentedText:
         return [self.render(row) for row in masks]
 
 
+def check_text(text) -> str:
+    """The prompt as one string: ``text`` itself, or its segments joined by spaces; an empty
+    prompt, or a segment that is not a string, is refused (before any model is loaded).
+
+    Examples
+    --------
+    >>> check_text(["a", "good film"])
+    'a good film'
+    >>> check_text(["good", None])
+    Traceback (most recent call last):
+    ...
+    TypeError: segment 1 is a NoneType (None), not a string: give the segments as strings
+    """
+    if isinstance(text, (list, tuple)):
+        odd = next((i for i, p in enumerate(text) if not isinstance(p, str)), None)
+        if odd is not None:  # str() would send "None" or "3" to the model as words
+            raise TypeError(f"segment {odd} is a {type(text[odd]).__name__} ({text[odd]!r:.40}), not a string: "
+                            "give the segments as strings")
+        text = " ".join(text)
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string or a list of segments, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("the prompt is empty: give a non-empty text")
+    return text
+
+
 def segment(text, segmentation="words", *, fixed: Sequence[str] | None = None, tokenizer=None,
             masking: str = "remove", placeholder: str = "_") -> SegmentedText:
     """Cut ``text`` into players.
@@ -154,15 +180,8 @@ def segment(text, segmentation="words", *, fixed: Sequence[str] | None = None, t
     'truly good film'
     """
     if isinstance(text, (list, tuple)):
-        parts = [str(p) for p in text]
-        if not parts:
-            raise ValueError("the prompt is empty: give a non-empty text")
-        text = " ".join(parts)
-        segmentation = parts
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string or a list of segments, got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError("the prompt is empty: give a non-empty text")
+        segmentation = list(text)
+    text = check_text(text)
     if masking not in MASKINGS:
         raise ValueError(f"unknown masking {masking!r}; choose one of {', '.join(MASKINGS)}")
     if isinstance(segmentation, str):

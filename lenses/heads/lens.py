@@ -295,8 +295,8 @@ class HeadLens(Lens):
         mlp_layers = [l for l, u in players if u == MLP]
         n_prompts, seq = toks.shape
         ref = None if reference is None else self._tokens(reference)
-        to_token = None
-        if answers is not None:
+        to_token = None  # answers given as text are then refused by name (TransformerLens would assert)
+        if answers is not None and getattr(model, "tokenizer", None) is not None:
             def to_token(s):
                 ids = model.to_tokens(s, prepend_bos=False).reshape(-1)
                 if ids.numel() != 1:  # TransformerLens's own check is a bare assert

@@ -135,7 +135,8 @@ def _token_id(x, to_token: Callable[[str], int] | None, d_vocab: int | None) -> 
     """One answer as a token id: a string through ``to_token``, an int checked against the vocabulary."""
     if isinstance(x, str):
         if to_token is None:
-            raise TypeError(f"answer {x!r} is a string, but no tokenizer was given to read it")
+            raise TypeError(f"answer {x!r} is a string, but the model has no tokenizer to read it: "
+                            "give the answers as token ids")
         i = to_token(x)
         if d_vocab is not None and not 0 <= i < d_vocab:  # a tokenizer larger than the model's vocabulary
             raise ValueError(f"answer {x!r} is token id {i}, outside the model's vocabulary (0 .. {d_vocab - 1})")

@@ -371,6 +371,8 @@ def lime(game, budget: int | None = None, max_degree: int | None = None, seed=No
     warn_ignored_keep("lime", keep, "its masks remove a uniformly drawn number of parts")
     warn_main_effects_only("lime", max_degree)
     rng = check_random_state(seed)
+    if n < 2:  # one player: the empty mask's kernel weight is tiny and the ridge shrinks the one slope
+        raise ValueError(f"lime needs at least 2 players, got {n} (method='exact' solves one player with 2 calls)")
     budget = 1000 if budget is None else check_budget(budget, minimum=2, name="lime's budget")
     if not kernel_width > 0 or not ridge >= 0:
         raise ValueError(f"lime needs kernel_width > 0 and ridge >= 0, got {kernel_width} and {ridge}")

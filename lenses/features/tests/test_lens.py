@@ -313,3 +313,13 @@ def test_a_causal_value_function_taking_two_arguments_is_named(tiny):
         FeatureLens(model=(model, tok), value=lambda logits, full: logits[:, 0]).game(TEXT, template=TEMPLATE)
     ok = FeatureLens(model=(model, tok), value=lambda logits: logits[:, 4] - logits[:, 5]).game(TEXT, template=TEMPLATE)
     assert np.isfinite(ok.value_of([]))
+
+
+@pytest.mark.parametrize("text, error", [("", ValueError), ("  ", ValueError), ([], ValueError),
+                                         (["good", None], TypeError), (3, TypeError)])
+def test_a_bad_prompt_is_refused_before_the_model_loads(text, error):
+    loads = []
+    lens = FeatureLens(model=lambda texts: loads.append(1) or [0.0] * len(texts))
+    with pytest.raises(error):
+        lens.game(text)
+    assert not lens.is_loaded and loads == []

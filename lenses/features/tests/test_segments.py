@@ -79,3 +79,10 @@ def test_removing_a_sub_word_token_keeps_the_space():
 def test_a_segmenter_returning_the_wrong_thing_is_named(segmenter, message):
     with pytest.raises(TypeError, match=f"the segmenter must return a list of substrings .*{message}"):
         segment("a good film", segmenter)
+
+
+@pytest.mark.parametrize("parts, message", [(["good", None], r"segment 1 is a NoneType \(None\)"),
+                                            (["good", 3], "segment 1 is a int"), ([b"good", "film"], "segment 0 is a bytes")])
+def test_segments_that_are_not_strings_are_refused_not_turned_into_words(parts, message):
+    with pytest.raises(TypeError, match=message):  # str() would send the word "None" to the model
+        segment(parts)

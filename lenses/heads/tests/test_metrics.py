@@ -68,6 +68,9 @@ def test_answer_ids_are_checked_before_any_forward(tiny_model, tiny_tokens):
         lens.game(tiny_tokens, answers=(True, 2))
     with pytest.raises(ValueError, match="a pair"):
         lens.game(tiny_tokens, answers="ab")
+    assert getattr(tiny_model, "tokenizer", None) is None  # TransformerLens's to_tokens would assert
+    with pytest.raises(TypeError, match="'a' is a string, but the model has no tokenizer to read it: give the answers"):
+        lens.game(tiny_tokens, answers=("a", "b"))
 
 
 @pytest.mark.parametrize("keep", [0.0, 1.0, 1.5, -0.1])

@@ -243,6 +243,12 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     (5, 1.0)
     """
     masks, values = check_samples(masks, values)
+    if max_degree is not None:
+        max_degree = check_positive_int(max_degree, "max_degree")
+    folds = options.get("cv_folds", 4)
+    if masks.shape[0] < 2 * folds:  # the same floor as proxyspex's budget: each fold needs samples to score
+        raise ValueError(f"fit_samples needs at least {2 * folds} samples ({folds} cross-validation folds), "
+                         f"got {masks.shape[0]}")
     rng = check_random_state(seed)
     k = (ENSEMBLE_FITS if masks.shape[0] <= ENSEMBLE_MAX_SAMPLES else 1) if fits is None else \
         check_positive_int(fits, "fits")
