@@ -252,12 +252,18 @@ class Interactions:
         return json.dumps(payload, default=_json_default)
 
     @classmethod
-    def from_json(cls, text: str) -> Interactions:
-        """Rebuild an :class:`Interactions` from :meth:`to_json` output."""
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON: {exc}") from exc
+    def from_json(cls, text: str | bytes | dict) -> Interactions:
+        """Rebuild an :class:`Interactions` from :meth:`to_json` output (the text, or its parsed dict)."""
+        if isinstance(text, dict):
+            payload = text
+        elif isinstance(text, (str, bytes, bytearray)):
+            try:
+                payload = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON: {exc}") from exc
+        else:
+            raise TypeError(f"from_json takes the text that to_json() wrote (or its parsed dict), got "
+                            f"{type(text).__name__}; for a file: Interactions.from_json(Path(path).read_text())")
         if not isinstance(payload, dict) or payload.get("format") != _JSON_FORMAT:
             raise ValueError("this JSON does not hold a spexkit Interactions result")
         if payload.get("version") != _JSON_VERSION:

@@ -7,6 +7,8 @@ and what would work.
 
 from __future__ import annotations
 
+import inspect
+import os
 from numbers import Integral, Real
 from typing import Iterable, Sequence
 
@@ -19,6 +21,19 @@ class NonFiniteValueError(ValueError):
 #: values beyond this magnitude overflow float64 once squared (least squares, R²): refused
 #: with a clear error instead of turning into infinities inside a solver
 MAX_ABS_VALUE = 1e150
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside spexkit.
+
+    A warning raised deep in a solver then names the user's line (``spexkit.explain(...)``
+    in their notebook or script), however many spexkit frames lie between, as pandas does.
+    """
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = inspect.currentframe(), 0
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return max(level, 1)
 
 
 def as_real_values(values, name: str = "values") -> np.ndarray:

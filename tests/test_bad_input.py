@@ -279,3 +279,18 @@ def test_spex_past_its_code_length_points_to_proxyspex():
     game = spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=70_000)
     with pytest.raises(ValueError, match="spex handles at most 65535 players .* use method='proxyspex'"):
         spexkit.explain(game, method="spex", budget=100)
+
+
+def test_a_solver_warning_points_at_the_users_line_not_inside_spexkit():
+    import warnings
+
+    from spexkit.solvers.baselines import kernelshap
+
+    game = spexkit.Game(lambda m: m.sum(1) * 1.0, n_players=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        spexkit.explain(game, method="kernelshap", budget=20, max_degree=3)  # through explain
+        kernelshap(game, budget=20, max_degree=3)  # and called directly
+        spexkit.explain(game, method="spex", budget=200, keep=0.7)
+    assert len(caught) == 3
+    assert {w.filename for w in caught} == {__file__}, [(w.filename, w.lineno) for w in caught]

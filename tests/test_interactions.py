@@ -35,6 +35,13 @@ def test_json_round_trip_of_numpy_metadata(res):
     assert back.metadata["per_round"] == [3, 1]
 
 
+def test_from_json_takes_the_parsed_dict_and_names_other_types(res):
+    assert Interactions.from_json(json.loads(res.to_json())) == res
+    for bad in (None, 3, ["terms"]):
+        with pytest.raises(TypeError, match="from_json takes the text that to_json\\(\\) wrote"):
+            Interactions.from_json(bad)
+
+
 def test_from_json_rejects_foreign_text():
     with pytest.raises(ValueError, match="not valid JSON"):
         Interactions.from_json("{oops")

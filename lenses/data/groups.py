@@ -106,6 +106,10 @@ def from_kmeans(embedding: np.ndarray, n_groups: int, seed: int) -> Groups:
     n_groups = check_positive_int(n_groups, "n_groups")
     if n_groups > n_rows:
         raise ValueError(f"n_groups={n_groups} is more than the {n_rows} training examples")
+    distinct = np.unique(embedding, axis=0).shape[0]
+    if n_groups > distinct:  # k-means would return fewer clusters, silently (scikit-learn only warns)
+        raise ValueError(f"n_groups={n_groups} is more than the {distinct} distinct training examples "
+                         f"({n_rows} rows, some identical): ask for at most {distinct} groups")
     from sklearn.cluster import KMeans
 
     km = KMeans(n_clusters=int(n_groups), n_init=3, random_state=seed).fit(embedding)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import warnings
 from typing import Callable
 
+from ..validation import user_stacklevel
+
 _METHODS: dict[str, Callable] = {}
 
 
@@ -38,7 +40,7 @@ def warn_ignored_keep(method: str, keep, why: str) -> None:
     :func:`spexkit.explain`; ``keep=None`` (the default) is silent.
     """
     if keep is not None:
-        warnings.warn(f"method={method!r} ignores keep={keep}: {why}", UserWarning, stacklevel=3)
+        warnings.warn(f"method={method!r} ignores keep={keep}: {why}", UserWarning, stacklevel=user_stacklevel())
 
 
 def warn_main_effects_only(method: str, max_degree) -> None:
@@ -46,7 +48,7 @@ def warn_main_effects_only(method: str, max_degree) -> None:
     if max_degree is not None and int(max_degree) > 1:
         warnings.warn(f"method={method!r} returns main effects only (degree 1), so max_degree={max_degree} is "
                       "ignored; for interactions use method='auto', 'proxyspex', 'spex' or 'lasso'",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=user_stacklevel())
 
 
 def available_methods() -> list[str]:

@@ -44,7 +44,7 @@ from ..cache import lookup_sorted, pack_masks
 from ..execution import as_evaluator
 from ..masks import distinct_masks, uniform_masks
 from ..metrics import r2_score
-from ..validation import check_budget, check_probability, check_random_state
+from ..validation import check_budget, check_probability, check_random_state, user_stacklevel
 from . import register
 from .additive_plus import additive_plus, fit_additive_plus, single_removal_masks
 from .bch import MAX_M
@@ -137,7 +137,7 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
     """
     if min_gain is not None:
         warnings.warn("auto's min_gain is deprecated and ignored: auto now spends its whole budget "
-                      "unless the target R² is reached", DeprecationWarning, stacklevel=2)
+                      "unless the target R² is reached", DeprecationWarning, stacklevel=user_stacklevel())
     ev = as_evaluator(game)
     start = ev.asked
 

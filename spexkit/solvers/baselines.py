@@ -17,7 +17,7 @@ import numpy as np
 from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..masks import all_masks, bit_patterns, draw_distinct, masks_with_sizes, uniform_masks
-from ..validation import check_budget, check_positive_int, check_probability, check_random_state
+from ..validation import check_budget, check_positive_int, check_probability, check_random_state, user_stacklevel
 from . import register, warn_ignored_keep, warn_main_effects_only
 
 MAX_LASSO_FEATURES = 200_000
@@ -450,7 +450,7 @@ def banzhaf(game, budget: int | None = None, max_degree: int | None = None, seed
     if unseen.size:  # never (or always) kept: no difference to take
         shown = unseen[:10].tolist() + (["..."] if unseen.size > 10 else [])
         warnings.warn(f"banzhaf: players {shown} were kept in all or none of the {masks.shape[0]} masks, so their "
-                      "Banzhaf values are unknown and set to 0; raise the budget", UserWarning, stacklevel=3)
+                      "Banzhaf values are unknown and set to 0; raise the budget", UserWarning, stacklevel=user_stacklevel())
     beta = np.nan_to_num(beta)
     terms = [()] + [(i,) for i in range(n)]
     coefs = np.concatenate([[values.mean()], -beta / 2])

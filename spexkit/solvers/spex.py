@@ -40,7 +40,7 @@ from .. import terms as _terms
 from ..execution import as_evaluator
 from ..interactions import Interactions
 from ..transforms import fwht
-from ..validation import check_budget, check_random_state
+from ..validation import check_budget, check_random_state, user_stacklevel
 from . import register, warn_ignored_keep
 from .bch import MAX_M, BCHCode
 
@@ -294,7 +294,7 @@ def spex(
             f"SPEX explained only {100 * (1 - fraction):.1f}% of the variance of the queried values: "
             "the game may not be sparse or low-degree enough for this budget and max_degree "
             "(see metadata['rounds'])",
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     return Interactions(idx, coef, n, basis="fourier", labels=ev.game.labels, metadata=meta)
 

@@ -35,6 +35,9 @@ def test_kmeans_is_seeded_and_numbered_in_dataset_order():
     assert np.all(np.diff(first) > 0)  # group 0 holds row 0, group 1 the next new cluster, ...
     with pytest.raises(ValueError, match="more than the 60 training examples"):
         from_kmeans(emb, 61, seed=0)
+    with pytest.raises(ValueError, match="more than the 6 distinct training examples \\(60 rows, some identical\\)"):
+        from_kmeans(np.repeat(emb[:6], 10, axis=0), 20, seed=0)  # duplicates: k-means would give 6 groups
+    assert np.unique(from_kmeans(np.repeat(emb[:6], 10, axis=0), 6, seed=0).ids).size == 6
 
 
 def test_chunks_and_labels():
