@@ -47,7 +47,7 @@ from ..metrics import r2_score
 from ..validation import check_budget, check_probability, check_random_state, user_stacklevel
 from . import register
 from .additive_plus import additive_plus, fit_additive_plus, single_removal_masks
-from .bch import MAX_M
+from .bch import MAX_CODE_LENGTH
 from .exact import EXACT_MAX_PLAYERS, exact
 from .proxyspex import fit_samples
 from .spex import queries_for, spex
@@ -166,8 +166,8 @@ def auto(game, budget: int | None = None, max_degree: int | None = None, seed=No
     masks = np.zeros((0, n), dtype=bool)
     values = np.zeros(0)
     t = 3 if max_degree is None else int(max_degree)
-    # SPEX's BCH codes reach n = 2^16 - 1 players; past that its stage is never possible
-    spex_floor = queries_for(n, min(t, n), (3, 3, 3)) if n <= (1 << MAX_M) - 1 else np.inf  # 3 groups of 8 bins
+    # past SPEX's longest BCH code its stage is never possible
+    spex_floor = queries_for(n, min(t, n), (3, 3, 3)) if n <= MAX_CODE_LENGTH else np.inf  # 3 groups of 8 bins
     stages = []
     res = None  # the previous stage's fit
     # The stages take their masks from one draw of the whole budget, as ProxySPEX draws them, and

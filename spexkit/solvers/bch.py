@@ -30,6 +30,8 @@ __all__ = ["BCHCode"]
 
 MIN_M = 2
 MAX_M = 16
+#: the longest code, so the most players SPEX can decode (2^MAX_M - 1)
+MAX_CODE_LENGTH = (1 << MAX_M) - 1
 
 # One primitive polynomial per degree; bit i is the coefficient of x^i (x^m included).
 _PRIMITIVE_POLYS = {
@@ -193,7 +195,7 @@ class BCHCode:
     def __init__(self, n: int, t: int):
         n = check_positive_int(n, "code length n")
         t = check_positive_int(t, "number of correctable errors t")
-        max_len = (1 << MAX_M) - 1
+        max_len = MAX_CODE_LENGTH
         if n > max_len:
             raise ValueError(f"code length n={n} is too large: BCH codes here use m <= {MAX_M}, so n <= {max_len}")
         if 2 * t + 1 > max_len:

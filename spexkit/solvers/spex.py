@@ -42,7 +42,7 @@ from ..interactions import Interactions
 from ..transforms import fwht
 from ..validation import check_budget, check_random_state, user_stacklevel
 from . import register, warn_ignored_keep
-from .bch import MAX_M, BCHCode
+from .bch import MAX_CODE_LENGTH, BCHCode
 
 DEFAULT_MAX_DEGREE = 3
 DEFAULT_GROUPS = 3
@@ -247,8 +247,8 @@ def spex(
     """
     ev = as_evaluator(game)
     n = ev.game.n_players
-    if n > (1 << MAX_M) - 1:
-        raise ValueError(f"spex handles at most {(1 << MAX_M) - 1} players (its BCH codes' length), got {n}: "
+    if n > MAX_CODE_LENGTH:
+        raise ValueError(f"spex handles at most {MAX_CODE_LENGTH} players (its BCH codes' length), got {n}: "
                          "use method='proxyspex', or group the players")
     warn_ignored_keep("spex", keep, "its coded masks keep each part with probability 1/2 by design")
     t = DEFAULT_MAX_DEGREE if max_degree is None else int(max_degree)

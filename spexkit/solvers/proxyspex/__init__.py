@@ -56,6 +56,10 @@ _select = select_terms
 _select_and_refit = select_and_refit
 
 DEFAULT_BUDGET = 1000
+
+#: folds of the cross-validation that picks the kept terms; fit_samples needs 2 samples per fold
+CV_FOLDS = 4
+
 # Below this many samples one boosted fit varies a lot with its own randomness (folds, row and
 # column subsampling): on the context benchmark's 32-call games, LDS 0.83-0.86 across fit seeds
 # on the same samples. Averaging ENSEMBLE_FITS fits there costs little (a fit on a few hundred
@@ -86,7 +90,7 @@ def proxyspex(
     pool_size: int = 3000,
     hierarchy: str | None = "weak",
     max_terms: int | None = None,
-    cv_folds: int = 4,
+    cv_folds: int = CV_FOLDS,
     tune: bool = False,
     join: bool = True,
     rounds: int = 4,
@@ -245,7 +249,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
     masks, values = check_samples(masks, values)
     if max_degree is not None:
         max_degree = check_positive_int(max_degree, "max_degree")
-    folds = options.get("cv_folds", 4)
+    folds = options.get("cv_folds", CV_FOLDS)
     if masks.shape[0] < 2 * folds:  # the same floor as proxyspex's budget: each fold needs samples to score
         raise ValueError(f"fit_samples needs at least {2 * folds} samples ({folds} cross-validation folds), "
                          f"got {masks.shape[0]}")
@@ -281,7 +285,7 @@ def fit_samples(masks: np.ndarray, values: np.ndarray, max_degree: int | None, s
 
 def _fit_once(masks: np.ndarray, values: np.ndarray, max_degree: int | None, rng, *,
               booster_params: dict | None = None, refit: bool = True, pool_size: int = 3000,
-              hierarchy: str | None = "weak", max_terms: int | None = None, cv_folds: int = 4,
+              hierarchy: str | None = "weak", max_terms: int | None = None, cv_folds: int = CV_FOLDS,
               tune: bool = False, join: bool = True, rounds: int = 4, residual_scan: int = 50,
               linear: bool = True, pairs: bool = True, labels=None) -> Interactions:
     """One fit: boost, read the trees' spectrum out, select and refit."""
